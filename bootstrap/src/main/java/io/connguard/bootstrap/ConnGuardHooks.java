@@ -1,0 +1,103 @@
+package io.connguard.bootstrap;
+
+import java.net.SocketAddress;
+
+/**
+ * The one door between rewritten JDK (and client library) code and the agent.
+ *
+ * <p>Advice inlined into {@code java.net.Socket}, {@code sun.nio.ch.SocketChannelImpl} and the
+ * connection pools calls these static methods. They live in the bootstrap class loader so that
+ * code in {@code java.base} and {@code java.net.http} can see them, and they delegate to a
+ * {@link HookHandler} that the agent installs at start-up; the default does nothing.
+ *
+ * <p>Fail open: every method here catches whatever the handler throws, reports it through
+ * {@link HookHandler#internalError} and lets the application's own operation proceed. The only
+ * deliberate failure, a {@link io.connguard.ConnectionLimitException}, is <em>returned</em> by
+ * {@link #beforeConnect} for the advice to throw, never thrown through here by accident.
+ */
+public final class ConnGuardHooks {
+
+    /** Pool kind: the JDK {@code HttpURLConnection} keep-alive cache ({@code sun.net.www.http.HttpClient}). */
+    public static final int POOL_JDK_URLCONNECTION = 1;
+    /** Pool kind: the {@code java.net.http.HttpClient} connection pool ({@code jdk.internal.net.http.HttpConnection}). */
+    public static final int POOL_JDK_HTTPCLIENT = 2;
+
+    private static volatile HookHandler handler = HookHandler.NOOP;
+
+    private ConnGuardHooks() {
+    }
+
+    /** Installs the agent's handler. Called once by the agent at start-up. */
+    public static void install(HookHandler newHandler) {
+        handler = newHandler == null ? HookHandler.NOOP : newHandler;
+    }
+
+    /** True once an agent handler is installed (used by the agent to refuse a second start). */
+    public static boolean isInstalled() {
+        return handler != HookHandler.NOOP;
+    }
+
+    /**
+     * Called on entry to a client connect: {@code Socket.connect(SocketAddress, int)},
+     * {@code SocketChannelImpl.connect(SocketAddress)} and {@code SocketChannelImpl.blockingConnect}.
+     * May wait for a slot (bounded by the queue timeout and the caller's connect timeout).
+     *
+     * @param timeoutMillis the caller's connect timeout, 0 when it has none
+     * @param blocking      false for a non-blocking channel connect
+     * @return see {@link HookHandler#beforeConnect}
+     */
+    public static Object beforeConnect(Object connection, SocketAddress endpoint, long timeoutMillis, boolean blocking) {
+        HookHandler h = handler;
+        try {
+            return h.beforeConnect(connection, endpoint, timeoutMillis, blocking);
+        } catch (Throwable t) {
+            report(h, "beforeConnect", t);
+            return null;
+        }
+    }
+
+    public static void connectFailed(Object connection) {
+        HookHandler h = handler;
+        try {
+            h.connectFailed(connection);
+        } catch (Throwable t) {
+            report(h, "connectFailed", t);
+        }
+    }
+
+    public static void closed(Object connection) {
+        HookHandler h = handler;
+        try {
+            h.closed(connection);
+        } catch (Throwable t) {
+            report(h, "closed", t);
+        }
+    }
+
+    public static void pooledIdle(int pool, Object pooled) {
+        HookHandler h = handler;
+        try {
+            h.pooledIdle(pool, pooled);
+        } catch (Throwable t) {
+            report(h, "pooledIdle", t);
+        }
+    }
+
+    public static boolean pooledTaken(int pool, Object pooled) {
+        HookHandler h = handler;
+        try {
+            return h.pooledTaken(pool, pooled);
+        } catch (Throwable t) {
+            report(h, "pooledTaken", t);
+            return true;
+        }
+    }
+
+    private static void report(HookHandler h, String where, Throwable t) {
+        try {
+            h.internalError(where, t);
+        } catch (Throwable ignored) {
+            // Nothing left to report to; the application's operation proceeds regardless.
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package io.connguard.bootstrap;
+
+import java.net.SocketAddress;
+
+/**
+ * What the static {@link ConnGuardHooks} delegate to. The agent installs its implementation at
+ * start-up; until then (or if the agent fails to start) this no-op default keeps every rewritten
+ * JDK method behaving exactly as it did before.
+ *
+ * <p>An abstract class rather than an interface so that later methods can be added with a no-op
+ * body without breaking an agent jar built against an older bootstrap.
+ */
+public abstract class HookHandler {
+
+    /** The no-op default: governs nothing. */
+    static final HookHandler NOOP = new HookHandler() { };
+
+    /**
+     * A client connection is about to connect. See {@link ConnGuardHooks#beforeConnect}.
+     *
+     * @return {@code null} to proceed unchanged, an {@link Integer} to proceed with that connect
+     *         timeout in milliseconds instead (time spent waiting was taken off it), or a
+     *         {@link Throwable} that the connect must throw instead of connecting
+     */
+    public Object beforeConnect(Object connection, SocketAddress endpoint, long timeoutMillis, boolean blocking) {
+        return null;
+    }
+
+    /** The connect of a connection that {@link #beforeConnect} let through threw. */
+    public void connectFailed(Object connection) {
+    }
+
+    /** A socket or channel was closed (may be called more than once for one connection). */
+    public void closed(Object connection) {
+    }
+
+    /** A pool of kind {@code pool} (see {@link ConnGuardHooks}) took back an idle connection. */
+    public void pooledIdle(int pool, Object pooled) {
+    }
+
+    /**
+     * A pool of kind {@code pool} is handing out a pooled connection.
+     *
+     * @return {@code false} if the connection was reclaimed (closed) by ConnGuard and must not be
+     *         used; the pool then behaves as if it had nothing to hand out
+     */
+    public boolean pooledTaken(int pool, Object pooled) {
+        return true;
+    }
+
+    /** Something inside the agent failed; it must be reported once and otherwise ignored. */
+    public void internalError(String where, Throwable error) {
+    }
+}
