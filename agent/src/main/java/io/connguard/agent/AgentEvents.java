@@ -1,0 +1,108 @@
+package io.connguard.agent;
+
+import io.connguard.agent.config.LogLevel;
+import io.connguard.agent.core.Governor;
+import io.connguard.agent.core.HostState;
+import io.connguard.agent.core.Lease;
+import io.connguard.agent.jmx.JmxRegistrar;
+import io.connguard.agent.log.AgentLog;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * What the core's events turn into: log lines, the JMX registrar's work, the leak reaper's start,
+ * and the short list of recent leaks that JMX shows. Each log line says what happened, to which
+ * host, and what the user can change.
+ */
+final class AgentEvents implements Governor.Listener {
+
+    private static final int RECENT_LEAKS = 100;
+
+    private final Runnable onFirstHost;
+    private volatile JmxRegistrar jmx;
+    private volatile boolean started;
+    private final ArrayDeque<String> recentLeaks = new ArrayDeque<>();
+    private final ReentrantLock leaksLock = new ReentrantLock();
+
+    AgentEvents(Runnable onFirstHost) {
+        this.onFirstHost = onFirstHost;
+    }
+
+    void setJmx(JmxRegistrar registrar) {
+        this.jmx = registrar;
+    }
+
+    @Override
+    public void hostAdded(HostState host) {
+        if (!started) {
+            started = true;
+            onFirstHost.run();
+        }
+        JmxRegistrar r = jmx;
+        if (r != null) {
+            r.hostAdded(host);
+        }
+        AgentLog.debug("connguard: new destination " + host.key() + ", limit "
+                + (host.limit() == 0 ? "none" : Integer.toString(host.limit())));
+    }
+
+    @Override
+    public void leaked(HostState host, Lease lease, long ageMillis) {
+        String line = "leak: a connection to " + host.key() + " opened by thread \"" + lease.threadName()
+                + "\" was garbage-collected without close() after " + ageMillis + " ms; its slot was given back"
+                + " (leaks for this host: " + host.leaks() + ")";
+        AgentLog.warn("connguard " + line + ". Close sockets, channels and response streams in a finally block"
+                + " or try-with-resources.");
+        leaksLock.lock();
+        try {
+            if (recentLeaks.size() == RECENT_LEAKS) {
+                recentLeaks.removeFirst();
+            }
+            recentLeaks.addLast(Instant.now() + " " + line);
+        } finally {
+            leaksLock.unlock();
+        }
+    }
+
+    List<String> recentLeaks() {
+        leaksLock.lock();
+        try {
+            return new ArrayList<>(recentLeaks);
+        } finally {
+            leaksLock.unlock();
+        }
+    }
+
+    @Override
+    public void queueTimedOut(HostState host, long waitedMillis, boolean callerTimeout) {
+        AgentLog.warn("connguard: connect to " + host.key() + " gave up after waiting " + waitedMillis
+                + " ms for a slot (limit " + host.limit() + ", " + host.queued() + " waiting"
+                + (callerTimeout ? ", bounded by the caller's connect timeout" : "")
+                + "); raise CONNGUARD_HOST_LIMITS for this host or CONNGUARD_QUEUE_TIMEOUT");
+    }
+
+    @Override
+    public void queueFull(HostState host) {
+        AgentLog.once(LogLevel.WARN, "queue-full:" + host.key(), "connguard: connects to " + host.key()
+                + " are refused at once because the line of waiting connects is full (CONNGUARD_QUEUE_MAX);"
+                + " raise CONNGUARD_QUEUE_MAX or the host's limit (logged once per host)", null);
+    }
+
+    @Override
+    public void ungoverned(HostState host, String threadName) {
+        AgentLog.once(LogLevel.WARN, "ungoverned:" + host.key(), "connguard: a non-blocking connect to "
+                + host.key() + " on event-loop thread \"" + threadName + "\" went ahead over the limit of "
+                + host.limit() + " because an event loop must never wait; counted as Ungoverned in JMX"
+                + " (logged once per host)", null);
+    }
+
+    @Override
+    public void reclaimFailed(HostState host, Throwable error) {
+        AgentLog.once(LogLevel.DEBUG, "reclaim:" + host.key(), "connguard: closing an idle connection to "
+                + host.key() + " failed: " + error, null);
+    }
+}

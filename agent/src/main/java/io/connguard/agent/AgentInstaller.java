@@ -1,0 +1,62 @@
+package io.connguard.agent;
+
+import io.connguard.agent.config.AgentConfig;
+import io.connguard.agent.core.Governor;
+import io.connguard.agent.core.LocalSlotStore;
+import io.connguard.agent.instrument.Instrumenter;
+import io.connguard.agent.jmx.JmxRegistrar;
+import io.connguard.agent.log.AgentLog;
+import io.connguard.bootstrap.ConnGuardHooks;
+
+import java.lang.instrument.Instrumentation;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Steps 3 and 4 of the start-up order written down in {@link ConnGuardAgent}: runs only after the
+ * bootstrap jar is on the bootstrap class path, because this class names the hook types.
+ */
+final class AgentInstaller {
+
+    private AgentInstaller() {
+    }
+
+    static void install(Instrumentation inst, AgentConfig config, boolean late, long t0) {
+        String version = ConnGuardAgent.version();
+        if (ConnGuardHooks.isInstalled()) {
+            AgentLog.warn("connguard: already running in this JVM; the second start was refused");
+            return;
+        }
+        addReadEdgesAndOpens(inst);
+
+        Reaper reaper = new Reaper();
+        AgentEvents events = new AgentEvents(reaper::start);
+        Governor governor = new Governor(config::limitFor, new LocalSlotStore(), config.queueTimeoutMillis(),
+                config.queueMax(), events);
+        reaper.governor = governor;
+        events.setJmx(new JmxRegistrar(governor, version, config.describe(), config.maxPerHost(),
+                config.hostLimits().toString(), config.queueMax(), events::recentLeaks));
+        ConnGuardHooks.install(new HookBridge(governor));
+
+        Instrumenter.install(inst, Instrumenter.all());
+        AgentLog.info("connguard: started " + version + (late ? " (attached late)" : "") + " in "
+                + (System.nanoTime() - t0) / 1_000_000 + " ms: " + config.describe());
+    }
+
+    /**
+     * Named modules do not read the unnamed module that holds classes appended to the bootstrap
+     * path, so advice inlined into {@code java.base} and {@code java.net.http} could not link
+     * against the hooks without these read edges. The opens let the agent read the socket or
+     * channel behind the JDK's pooled connections.
+     */
+    private static void addReadEdgesAndOpens(Instrumentation inst) {
+        Module hooks = ConnGuardHooks.class.getModule();
+        Module agent = ConnGuardAgent.class.getModule();
+        Module base = Object.class.getModule();
+        inst.redefineModule(base, Set.of(hooks), Map.of(),
+                Map.of("sun.net", Set.of(agent), "sun.net.www.http", Set.of(agent)), Set.of(), Map.of());
+        ModuleLayer.boot().findModule("java.net.http").ifPresent(http -> inst.redefineModule(http, Set.of(hooks),
+                Map.of(), Map.of("jdk.internal.net.http", Set.of(agent)), Set.of(), Map.of()));
+    }
+
+}

@@ -1,0 +1,150 @@
+package io.connguard.agent.config;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Every setting of the agent, in one list: its names, default, accepted values and meaning.
+ * To add a setting, add a constant here (and, if it is new kind of value, a {@link Kind}) and a
+ * getter in {@link AgentConfig}; parsing, error messages, unknown-name detection,
+ * {@link AgentConfig#describe()} and the README check all follow from this list.
+ *
+ * <p>Names are derived from the constant: {@code QUEUE_TIMEOUT} is the environment variable
+ * {@code CONNGUARD_QUEUE_TIMEOUT} and the system property {@code connguard.queue.timeout}.
+ */
+public enum Setting {
+    ENABLED(Kind.BOOLEAN, "true", "false installs nothing; the application runs untouched"),
+    MAX_PER_HOST(Kind.COUNT, "0", "default cap on open connections to each host:port; 0 = no cap"),
+    HOST_LIMITS(Kind.HOST_LIMITS, "",
+            "per-host caps, e.g. registry.example.com=20,*.corp.example:443=10,*=64;"
+                    + " the most specific pattern wins; 0 = no cap"),
+    QUEUE_TIMEOUT(Kind.DURATION, "30s", "how long a connect over the limit waits for a slot"),
+    QUEUE_MAX(Kind.COUNT, "1000", "most connects waiting per host; one more fails at once"),
+    LOG_LEVEL(Kind.LOG_LEVEL, "info", "how much the agent logs"),
+    STRICT(Kind.BOOLEAN, "false", "refuse to start on any bad or unknown setting");
+
+    static final String ENV_PREFIX = "CONNGUARD_";
+    static final String PROPERTY_PREFIX = "connguard.";
+
+    /** The kinds of value a setting can hold; each knows how to parse and print its values. */
+    enum Kind {
+        BOOLEAN(Values.BOOLEAN_ACCEPTED),
+        COUNT(Values.COUNT_ACCEPTED),
+        DURATION(Durations.ACCEPTED),
+        LOG_LEVEL(LogLevel.ACCEPTED),
+        HOST_LIMITS("comma-separated " + HostLimits.ENTRY_ACCEPTED);
+
+        private final String accepted;
+
+        Kind(String accepted) {
+            this.accepted = accepted;
+        }
+    }
+
+    private final Kind kind;
+    private final String defaultValue;
+    private final String description;
+    private final String envName;
+    private final String propertyName;
+
+    Setting(Kind kind, String defaultValue, String description) {
+        this.kind = kind;
+        this.defaultValue = defaultValue;
+        this.description = description;
+        this.envName = ENV_PREFIX + name();
+        this.propertyName = PROPERTY_PREFIX + name().toLowerCase(Locale.ROOT).replace('_', '.');
+    }
+
+    /** {@code CONNGUARD_QUEUE_TIMEOUT}. */
+    public String envName() {
+        return envName;
+    }
+
+    /** {@code connguard.queue.timeout}. */
+    public String propertyName() {
+        return propertyName;
+    }
+
+    /** {@code CONNGUARD_QUEUE_TIMEOUT (connguard.queue.timeout)}: how messages name a setting. */
+    public String displayName() {
+        return envName + " (" + propertyName + ")";
+    }
+
+    /** The default as the user would write it; an empty string for "nothing". */
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    /** What values are accepted, in words, as error messages and the README say it. */
+    public String accepted() {
+        return kind.accepted;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    Kind kind() {
+        return kind;
+    }
+
+    /**
+     * The typed value of {@code text}: Boolean, Integer, Long (millis), LogLevel or HostLimits.
+     * Host limits report bad entries to {@code problems} and never fail as a whole.
+     *
+     * @throws IllegalArgumentException if {@code text} is not a value of this setting
+     */
+    Object parse(String text, List<String> problems) {
+        switch (kind) {
+            case BOOLEAN: {
+                Boolean value = Values.parseBoolean(text);
+                if (value == null) {
+                    throw new IllegalArgumentException("not a boolean");
+                }
+                return value;
+            }
+            case COUNT: {
+                int value = Values.parseCount(text);
+                if (value < 0) {
+                    throw new IllegalArgumentException("not a count");
+                }
+                return value;
+            }
+            case DURATION:
+                return Durations.parse(text);
+            case LOG_LEVEL:
+                return LogLevel.parse(text);
+            default:
+                return HostLimits.parse(text, problems);
+        }
+    }
+
+    /** {@code value} as the user would write it, for {@link AgentConfig#describe()}. */
+    String format(Object value) {
+        switch (kind) {
+            case DURATION:
+                return Durations.format((Long) value);
+            case LOG_LEVEL:
+                return ((LogLevel) value).label();
+            case HOST_LIMITS:
+                return ((HostLimits) value).isEmpty() ? "none" : value.toString();
+            default:
+                return String.valueOf(value);
+        }
+    }
+
+    /** {@code maxPerHost}: the key of this setting in {@link AgentConfig#describe()}. */
+    String describeKey() {
+        StringBuilder b = new StringBuilder();
+        boolean upper = false;
+        for (char c : name().toLowerCase(Locale.ROOT).toCharArray()) {
+            if (c == '_') {
+                upper = true;
+            } else {
+                b.append(upper ? Character.toUpperCase(c) : c);
+                upper = false;
+            }
+        }
+        return b.toString();
+    }
+}

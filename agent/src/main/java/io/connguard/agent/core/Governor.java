@@ -1,0 +1,388 @@
+package io.connguard.agent.core;
+
+import io.connguard.ConnectionLimitException;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The policy core: per-destination slots, the FIFO line, idle reclaim and leak release. Pure Java,
+ * no Byte Buddy, no logging, no JMX: the hooks call it, JMX and logs read it (through the
+ * {@link Listener}).
+ *
+ * <p>The path of a connect: {@link #beforeConnect} takes a slot now, or reclaims the least
+ * recently used idle pooled connection to that destination and waits in line; the real connect
+ * runs; {@link #connectFailed} or {@link #closed} gives the slot back; a connection that becomes
+ * garbage without close is released by {@link #releaseCollected}.
+ */
+public final class Governor {
+
+    /** Where limits come from (configuration); consulted once per new destination. */
+    public interface LimitResolver {
+        int limitFor(String host, int port);
+    }
+
+    /** Events for logs and JMX. Called on the thread that caused them; must not block. */
+    public interface Listener {
+        default void hostAdded(HostState host) {
+        }
+
+        default void leaked(HostState host, Lease lease, long ageMillis) {
+        }
+
+        default void queueTimedOut(HostState host, long waitedMillis, boolean callerTimeout) {
+        }
+
+        default void queueFull(HostState host) {
+        }
+
+        default void ungoverned(HostState host, String threadName) {
+        }
+
+        default void reclaimFailed(HostState host, Throwable error) {
+        }
+    }
+
+    private static final Integer NO_WAIT = null;
+
+    private final LimitResolver limits;
+    private final SlotStore store;
+    private final long queueTimeoutNanos;
+    private final int queueMax;
+    private final Listener listener;
+
+    private final ConcurrentHashMap<HostKey, HostState> hosts = new ConcurrentHashMap<>();
+    /** Every open lease, keyed by itself; found by connection through {@link Lease.Probe}. */
+    private final ConcurrentHashMap<Object, Lease> leases = new ConcurrentHashMap<>();
+    private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
+
+    public Governor(LimitResolver limits, SlotStore store, long queueTimeoutMillis, int queueMax, Listener listener) {
+        this.limits = limits;
+        this.store = store;
+        this.queueTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(queueTimeoutMillis);
+        this.queueMax = queueMax;
+        this.listener = listener;
+    }
+
+    /**
+     * A client connection is about to connect to {@code host:port}.
+     *
+     * @param timeoutMillis the caller's connect timeout, 0 for none; a wait never exceeds it
+     * @param mayWait       false on a thread that must never block (a selector or event loop):
+     *                      then the connect takes a free slot if there is one (after reclaiming an
+     *                      idle one) and otherwise goes ahead ungoverned, counted and logged,
+     *                      because blocking the loop would stall every connection it serves
+     * @return {@code null} to connect as asked; an {@link Integer} to connect with that timeout in
+     *         milliseconds instead (what is left of the caller's timeout after waiting); or the
+     *         {@link IOException} to throw instead of connecting
+     */
+    public Object beforeConnect(Object connection, String host, int port, long timeoutMillis, boolean mayWait) {
+        if (lookup(connection) != null) {
+            return NO_WAIT; // already counted: a nested or repeated connect of the same object
+        }
+        HostState h = host(host, port);
+        if (h.slots.tryAcquireNow()) {
+            track(connection, h);
+            return NO_WAIT;
+        }
+        return slowPath(connection, h, timeoutMillis, mayWait);
+    }
+
+    private Object slowPath(Object connection, HostState h, long timeoutMillis, boolean mayWait) {
+        h.waiting.incrementAndGet();
+        try {
+            // Idle pooled connections hold slots: give one back before waiting for it. Counted in
+            // 'waiting' first, so that a connection going idle concurrently sees us and reclaims.
+            reclaimIdle(h);
+            if (!mayWait) {
+                if (!h.slots.tryAcquireNow()) {
+                    h.ungoverned.increment();
+                    listener.ungoverned(h, Thread.currentThread().getName());
+                    return NO_WAIT;
+                }
+                track(connection, h);
+                return NO_WAIT;
+            }
+            if (h.slots.queued() >= queueMax) {
+                h.queueFull.increment();
+                listener.queueFull(h);
+                return queueFullException(h);
+            }
+            long budget = queueTimeoutNanos;
+            boolean callerBound = false;
+            if (timeoutMillis > 0 && TimeUnit.MILLISECONDS.toNanos(timeoutMillis) < budget) {
+                budget = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+                callerBound = true;
+            }
+            h.waits.increment();
+            long start = System.nanoTime();
+            boolean acquired;
+            try {
+                acquired = budget > 0 && h.slots.tryAcquire(budget);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new InterruptedIOException("connguard: interrupted while waiting for a connection slot to "
+                        + h.key());
+            }
+            long waited = System.nanoTime() - start;
+            h.waitNanos.add(waited);
+            if (!acquired) {
+                h.queueTimeouts.increment();
+                listener.queueTimedOut(h, TimeUnit.NANOSECONDS.toMillis(waited), callerBound);
+                return timeoutException(h, TimeUnit.NANOSECONDS.toMillis(waited), callerBound, timeoutMillis);
+            }
+            track(connection, h);
+            if (timeoutMillis > 0) {
+                long left = timeoutMillis - TimeUnit.NANOSECONDS.toMillis(waited);
+                return (int) Math.max(1, Math.min(Integer.MAX_VALUE, left));
+            }
+            return NO_WAIT;
+        } finally {
+            h.waiting.decrementAndGet();
+        }
+    }
+
+    private void track(Object connection, HostState h) {
+        Lease lease = new Lease(connection, h, collected, System.currentTimeMillis(), Thread.currentThread().getName());
+        leases.put(lease, lease);
+        h.leases.add(lease);
+        h.recordOpen();
+        h.connects.increment();
+    }
+
+    /** The connect that {@link #beforeConnect} let through failed. */
+    public void connectFailed(Object connection) {
+        release(lookup(connection));
+    }
+
+    /** The connection was closed; safe to call for untracked and already closed connections. */
+    public void closed(Object connection) {
+        release(lookup(connection));
+    }
+
+    /**
+     * A pool took the connection back as idle; {@code handle} closes it if it must be reclaimed.
+     * If connects to its destination are waiting for a slot, the least recently used idle
+     * connection is reclaimed at once: otherwise every caller could end up waiting in connect
+     * while the pool holds all the slots idle (a deadlock until the queue timeout).
+     */
+    public void idle(Object connection, Closeable handle) {
+        Lease lease = lookup(connection);
+        if (lease == null) {
+            return;
+        }
+        lease.idleHandle = handle;
+        lease.idleSinceNanos = System.nanoTime();
+        if (lease.transition(Lease.IN_USE, Lease.IDLE)) {
+            HostState h = lease.host;
+            h.idle.incrementAndGet();
+            if (h.waiting.get() > h.slots.available()) {
+                reclaimIdle(h);
+            }
+        } else {
+            lease.idleHandle = null;
+        }
+    }
+
+    /**
+     * A pool is handing the connection out again.
+     *
+     * @return false if ConnGuard reclaimed (closed) it and the pool must not hand it out
+     */
+    public boolean taken(Object connection, boolean closed) {
+        Lease lease = lookup(connection);
+        if (lease == null) {
+            // Untracked (opened before the agent, or already reclaimed and released): usable
+            // only if nobody closed it.
+            return !closed;
+        }
+        if (lease.transition(Lease.IDLE, Lease.IN_USE)) {
+            lease.idleHandle = null;
+            lease.host.idle.decrementAndGet();
+            return true;
+        }
+        int state = lease.state();
+        return state == Lease.IN_USE;
+    }
+
+    /**
+     * Closes the least recently used idle pooled connection to {@code h}, if there is one.
+     * Never touches a connection in use: the IDLE to RECLAIMING step is a compare-and-set that a
+     * pool handing the connection out ({@link #taken}) races against, and only one side wins.
+     *
+     * @return true if one was closed
+     */
+    public boolean reclaimIdle(HostState h) {
+        while (h.idle.get() > 0) {
+            Lease oldest = null;
+            long oldestSince = 0;
+            for (Lease l : h.leases) {
+                if (l.state() == Lease.IDLE && (oldest == null || l.idleSinceNanos - oldestSince < 0)) {
+                    oldest = l;
+                    oldestSince = l.idleSinceNanos;
+                }
+            }
+            if (oldest == null) {
+                return false;
+            }
+            if (!oldest.transition(Lease.IDLE, Lease.RECLAIMING)) {
+                continue; // handed out or closed meanwhile: look again
+            }
+            h.idle.decrementAndGet();
+            Closeable handle = oldest.idleHandle;
+            oldest.idleHandle = null;
+            h.reclaimed.increment();
+            try {
+                if (handle != null) {
+                    handle.close(); // the close hook releases the lease
+                }
+            } catch (Throwable t) {
+                listener.reclaimFailed(h, t);
+            } finally {
+                release(oldest); // in case the close did not reach our hook
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Releases the slots of connections that became garbage without being closed. Returns the
+     * number released. Called by the reaper thread; {@code timeoutMillis} bounds the wait for the
+     * first one (0 = do not wait).
+     */
+    public int releaseCollected(long timeoutMillis) throws InterruptedException {
+        int n = 0;
+        Reference<?> ref = timeoutMillis > 0 ? collected.remove(timeoutMillis) : collected.poll();
+        while (ref != null) {
+            Lease lease = (Lease) ref;
+            long age = System.currentTimeMillis() - lease.openedAtMillis;
+            if (release(lease)) {
+                lease.host.leaks.increment();
+                listener.leaked(lease.host, lease, age);
+                n++;
+            }
+            ref = collected.poll();
+        }
+        return n;
+    }
+
+    /** @return true if this call gave the slot back (exactly one call per lease does) */
+    private boolean release(Lease lease) {
+        if (lease == null) {
+            return false;
+        }
+        int s;
+        do {
+            s = lease.state();
+            if (s == Lease.RELEASED) {
+                return false;
+            }
+        } while (!lease.transition(s, Lease.RELEASED));
+        HostState h = lease.host;
+        if (s == Lease.IDLE) {
+            h.idle.decrementAndGet();
+        }
+        lease.idleHandle = null;
+        leases.remove(lease);
+        h.leases.remove(lease);
+        lease.clear();
+        h.open.decrementAndGet();
+        h.slots.release();
+        return true;
+    }
+
+    private Lease lookup(Object connection) {
+        return connection == null ? null : leases.get(new Lease.Probe(connection));
+    }
+
+    /** The state of a destination, created with its configured limit on first use. */
+    public HostState host(String host, int port) {
+        HostKey key = new HostKey(host, port);
+        HostState h = hosts.get(key);
+        if (h != null) {
+            return h;
+        }
+        boolean[] created = new boolean[1];
+        h = hosts.computeIfAbsent(key, k -> {
+            created[0] = true;
+            return new HostState(k, store.create(k, Math.max(0, limits.limitFor(k.host(), k.port()))));
+        });
+        if (created[0]) {
+            listener.hostAdded(h);
+        }
+        return h;
+    }
+
+    /** The destinations seen so far. */
+    public Collection<HostState> hosts() {
+        return Collections.unmodifiableCollection(hosts.values());
+    }
+
+    /**
+     * Changes a destination's limit at run time (0 = no limit). Raising it admits waiters at once;
+     * lowering it lets open connections finish and makes new connects wait.
+     */
+    public HostState setLimit(String host, int port, int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must be 0 (no limit) or more, not " + limit);
+        }
+        HostState h = host(host, port);
+        h.limitLock.lock();
+        try {
+            h.slots.setLimit(limit);
+            h.limitOverridden = true;
+        } finally {
+            h.limitLock.unlock();
+        }
+        return h;
+    }
+
+    /** Sets every destination's peak back to what is open now. */
+    public void resetPeaks() {
+        for (HostState h : hosts.values()) {
+            h.resetPeak();
+        }
+    }
+
+    /** A snapshot of every open connection ConnGuard is tracking. */
+    public List<Lease> openLeases() {
+        return new ArrayList<>(leases.values());
+    }
+
+    public int openCount() {
+        return leases.size();
+    }
+
+    public long queueTimeoutMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(queueTimeoutNanos);
+    }
+
+    private IOException timeoutException(HostState h, long waitedMillis, boolean callerBound, long callerTimeout) {
+        String why = callerBound
+                ? "within the caller's connect timeout of " + callerTimeout + " ms"
+                : "within " + waitedMillis + " ms (CONNGUARD_QUEUE_TIMEOUT)";
+        return new ConnectionLimitException("connguard: no connection slot for " + h.key() + " " + why
+                + "; the limit is " + h.limit() + " open connections to this host and " + h.slots.queued()
+                + " connects are waiting. Raise it with CONNGUARD_HOST_LIMITS=" + h.key() + "=N (or"
+                + " CONNGUARD_MAX_PER_HOST), or wait longer with CONNGUARD_QUEUE_TIMEOUT.",
+                h.key().host(), h.key().port(), h.limit(), waitedMillis);
+    }
+
+    private IOException queueFullException(HostState h) {
+        return new ConnectionLimitException("connguard: no connection slot for " + h.key() + ": the limit is "
+                + h.limit() + " open connections to this host and the line of waiting connects is full ("
+                + queueMax + ", CONNGUARD_QUEUE_MAX). Raise CONNGUARD_QUEUE_MAX or the host's limit in"
+                + " CONNGUARD_HOST_LIMITS=" + h.key() + "=N.",
+                h.key().host(), h.key().port(), h.limit(), 0);
+    }
+}

@@ -1,0 +1,124 @@
+package io.connguard.agent.core;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Everything ConnGuard knows about one destination: its slots, its open leases and its counters.
+ * Read by JMX and metrics; changed only by the {@link Governor}.
+ */
+public final class HostState {
+    private final HostKey key;
+    final HostSlots slots;
+    final Set<Lease> leases = ConcurrentHashMap.newKeySet();
+    /** Serialises limit changes; never held while waiting for a slot. */
+    final ReentrantLock limitLock = new ReentrantLock();
+    volatile boolean limitOverridden;
+
+    final AtomicInteger open = new AtomicInteger();
+    final AtomicInteger idle = new AtomicInteger();
+    final AtomicInteger peakOpen = new AtomicInteger();
+    /** Connects between "must wait" and "got a slot or gave up"; used to decide reclaim. */
+    final AtomicInteger waiting = new AtomicInteger();
+    final LongAdder connects = new LongAdder();
+    final LongAdder waits = new LongAdder();
+    final LongAdder queueTimeouts = new LongAdder();
+    final LongAdder queueFull = new LongAdder();
+    final LongAdder reclaimed = new LongAdder();
+    final LongAdder leaks = new LongAdder();
+    final LongAdder ungoverned = new LongAdder();
+    final LongAdder waitNanos = new LongAdder();
+
+    HostState(HostKey key, HostSlots slots) {
+        this.key = key;
+        this.slots = slots;
+    }
+
+    public HostKey key() {
+        return key;
+    }
+
+    public int limit() {
+        return slots.limit();
+    }
+
+    /** Whether the limit was set at run time (JMX) rather than from configuration. */
+    public boolean limitOverridden() {
+        return limitOverridden;
+    }
+
+    public int open() {
+        return open.get();
+    }
+
+    public int idle() {
+        return idle.get();
+    }
+
+    public int inUse() {
+        return Math.max(0, open.get() - idle.get());
+    }
+
+    public int queued() {
+        return slots.queued();
+    }
+
+    public int peakOpen() {
+        return peakOpen.get();
+    }
+
+    public long connects() {
+        return connects.sum();
+    }
+
+    /** Connects that had to wait in line for a slot. */
+    public long waits() {
+        return waits.sum();
+    }
+
+    public long totalWaitMillis() {
+        return waitNanos.sum() / 1_000_000L;
+    }
+
+    public long queueTimeouts() {
+        return queueTimeouts.sum();
+    }
+
+    public long queueFull() {
+        return queueFull.sum();
+    }
+
+    public long reclaimed() {
+        return reclaimed.sum();
+    }
+
+    public long leaks() {
+        return leaks.sum();
+    }
+
+    /**
+     * Connects let through over the limit because they were made on an event-loop thread that
+     * must never wait (see {@code Governor#beforeConnect}).
+     */
+    public long ungoverned() {
+        return ungoverned.sum();
+    }
+
+    void recordOpen() {
+        int now = open.incrementAndGet();
+        int peak;
+        while (now > (peak = peakOpen.get())) {
+            if (peakOpen.compareAndSet(peak, now)) {
+                break;
+            }
+        }
+    }
+
+    /** Sets the peak back to what is open now (a JMX operation, for watching one incident). */
+    void resetPeak() {
+        peakOpen.set(open.get());
+    }
+}

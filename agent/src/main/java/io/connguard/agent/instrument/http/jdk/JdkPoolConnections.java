@@ -1,0 +1,58 @@
+package io.connguard.agent.instrument.http.jdk;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
+import java.net.Socket;
+import java.nio.channels.SocketChannel;
+
+/**
+ * Finds the socket or channel behind a JDK pool's connection object. The pools hold them in
+ * non-exported packages ({@code sun.net} of {@code java.base}, {@code jdk.internal.net.http} of
+ * {@code java.net.http}); the agent opens those packages to itself at start-up
+ * ({@link io.connguard.agent.ConnGuardAgent}), and the handles are looked up on first use, never
+ * in premain.
+ */
+public final class JdkPoolConnections {
+
+    private static volatile VarHandle serverSocket;
+    private static volatile MethodHandle channel;
+
+    private JdkPoolConnections() {
+    }
+
+    /** {@code sun.net.NetworkClient.serverSocket} of a {@code sun.net.www.http.HttpClient}. */
+    public static Socket urlConnectionSocket(Object httpClient) throws ReflectiveOperationException {
+        VarHandle h = serverSocket;
+        if (h == null) {
+            Class<?> networkClient = superclassNamed(httpClient.getClass(), "sun.net.NetworkClient");
+            h = MethodHandles.privateLookupIn(networkClient, MethodHandles.lookup())
+                    .findVarHandle(networkClient, "serverSocket", Socket.class);
+            serverSocket = h;
+        }
+        return (Socket) h.get(httpClient);
+    }
+
+    /** {@code jdk.internal.net.http.HttpConnection.channel()} of a pooled HTTP/1.1 connection. */
+    public static SocketChannel httpClientChannel(Object httpConnection) throws Throwable {
+        MethodHandle h = channel;
+        if (h == null) {
+            Class<?> type = superclassNamed(httpConnection.getClass(), "jdk.internal.net.http.HttpConnection");
+            h = MethodHandles.privateLookupIn(type, MethodHandles.lookup())
+                    .findVirtual(type, "channel", MethodType.methodType(SocketChannel.class))
+                    .asType(MethodType.methodType(SocketChannel.class, Object.class));
+            channel = h;
+        }
+        return (SocketChannel) h.invokeExact(httpConnection);
+    }
+
+    private static Class<?> superclassNamed(Class<?> type, String name) throws ClassNotFoundException {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            if (c.getName().equals(name)) {
+                return c;
+            }
+        }
+        throw new ClassNotFoundException(name + " is not a superclass of " + type.getName());
+    }
+}

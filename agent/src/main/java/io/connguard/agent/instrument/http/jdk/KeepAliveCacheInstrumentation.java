@@ -1,0 +1,45 @@
+package io.connguard.agent.instrument.http.jdk;
+
+import io.connguard.agent.instrument.TypeInstrumentation;
+import io.connguard.bootstrap.ConnGuardHooks;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.AsmVisitorWrapper;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.implementation.bytecode.assign.Assigner;
+import net.bytebuddy.matcher.ElementMatcher;
+
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+/**
+ * {@code sun.net.www.http.KeepAliveCache.get(URL, Object)}: the {@code HttpURLConnection}
+ * keep-alive cache handing out an idle {@code sun.net.www.http.HttpClient}. If ConnGuard has
+ * reclaimed (closed) that connection, the advice makes {@code get} return null, so
+ * {@code HttpClient.New} opens a fresh connection instead of writing to a closed socket
+ * (which, for a POST, the JDK would not retry).
+ */
+public final class KeepAliveCacheInstrumentation implements TypeInstrumentation {
+
+    @Override
+    public ElementMatcher<TypeDescription> type() {
+        return named("sun.net.www.http.KeepAliveCache");
+    }
+
+    @Override
+    public AsmVisitorWrapper advice() {
+        return new AsmVisitorWrapper.Compound(
+                Advice.to(GetAdvice.class).on(named("get").and(takesArguments(2))));
+    }
+
+    public static final class GetAdvice {
+        private GetAdvice() {
+        }
+
+        @Advice.OnMethodExit(suppress = Throwable.class)
+        public static void exit(@Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object client) {
+            if (client != null && !ConnGuardHooks.pooledTaken(ConnGuardHooks.POOL_JDK_URLCONNECTION, client)) {
+                client = null;
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.connguard.agent.instrument.http.jdk;
+
+import io.connguard.agent.instrument.TypeInstrumentation;
+import io.connguard.bootstrap.ConnGuardHooks;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.AsmVisitorWrapper;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.matcher.ElementMatcher;
+
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+/**
+ * {@code sun.net.www.http.HttpClient.putInKeepAliveCache()}: an {@code HttpURLConnection}
+ * connection going back to the keep-alive cache, idle. {@code HttpsClient} inherits the method,
+ * so HTTPS connections pass here too.
+ */
+public final class UrlConnectionClientInstrumentation implements TypeInstrumentation {
+
+    @Override
+    public ElementMatcher<TypeDescription> type() {
+        return named("sun.net.www.http.HttpClient");
+    }
+
+    @Override
+    public AsmVisitorWrapper advice() {
+        return new AsmVisitorWrapper.Compound(
+                Advice.to(PutAdvice.class).on(named("putInKeepAliveCache").and(takesArguments(0))));
+    }
+
+    public static final class PutAdvice {
+        private PutAdvice() {
+        }
+
+        @Advice.OnMethodExit(suppress = Throwable.class)
+        public static void exit(@Advice.This Object client) {
+            ConnGuardHooks.pooledIdle(ConnGuardHooks.POOL_JDK_URLCONNECTION, client);
+        }
+    }
+}

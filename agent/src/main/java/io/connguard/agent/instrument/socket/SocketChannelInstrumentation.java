@@ -1,0 +1,103 @@
+package io.connguard.agent.instrument.socket;
+
+import io.connguard.agent.instrument.TypeInstrumentation;
+import io.connguard.bootstrap.ConnGuardHooks;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.AsmVisitorWrapper;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.matcher.ElementMatcher;
+
+import java.net.SocketAddress;
+import java.nio.channels.SelectableChannel;
+
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+/**
+ * {@code sun.nio.ch.SocketChannelImpl} (JDK 17 and 25): {@code connect(SocketAddress)} for
+ * blocking and non-blocking channels, {@code blockingConnect(SocketAddress, long)} for the timed
+ * connect of a channel's socket adaptor, and {@code implCloseSelectableChannel()}, which
+ * {@code AbstractInterruptibleChannel.close} calls once. Both connect methods close the channel
+ * when the connect fails, and so does {@code finishConnect}, so a failed non-blocking connect
+ * gives its slot back through the close hook.
+ */
+public final class SocketChannelInstrumentation implements TypeInstrumentation {
+
+    @Override
+    public ElementMatcher<TypeDescription> type() {
+        return named("sun.nio.ch.SocketChannelImpl");
+    }
+
+    @Override
+    public AsmVisitorWrapper advice() {
+        return new AsmVisitorWrapper.Compound(
+                Advice.to(ConnectAdvice.class).on(named("connect").and(takesArguments(1))
+                        .and(takesArgument(0, SocketAddress.class))),
+                Advice.to(BlockingConnectAdvice.class).on(named("blockingConnect").and(takesArguments(2))
+                        .and(takesArgument(0, SocketAddress.class)).and(takesArgument(1, long.class))),
+                Advice.to(CloseAdvice.class).on(named("implCloseSelectableChannel").and(takesArguments(0))));
+    }
+
+    public static final class ConnectAdvice {
+        private ConnectAdvice() {
+        }
+
+        @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
+        public static Throwable enter(@Advice.This Object channel, @Advice.Argument(0) SocketAddress remote) {
+            Object decision = ConnGuardHooks.beforeConnect(channel, remote, 0,
+                    ((SelectableChannel) channel).isBlocking());
+            return decision instanceof Throwable ? (Throwable) decision : null;
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        public static void exit(@Advice.This Object channel,
+                                @Advice.Enter Throwable denied,
+                                @Advice.Thrown(readOnly = false) Throwable thrown) {
+            if (denied != null) {
+                thrown = denied;
+            } else if (thrown != null) {
+                ConnGuardHooks.connectFailed(channel);
+            }
+        }
+    }
+
+    public static final class BlockingConnectAdvice {
+        private BlockingConnectAdvice() {
+        }
+
+        @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
+        public static Throwable enter(@Advice.This Object channel,
+                                      @Advice.Argument(0) SocketAddress remote,
+                                      @Advice.Argument(value = 1, readOnly = false) long nanos) {
+            long millis = nanos == Long.MAX_VALUE ? 0 : Math.max(1, nanos / 1_000_000L);
+            Object decision = ConnGuardHooks.beforeConnect(channel, remote, millis, true);
+            if (decision instanceof Integer) {
+                nanos = ((Integer) decision) * 1_000_000L;
+                return null;
+            }
+            return decision instanceof Throwable ? (Throwable) decision : null;
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        public static void exit(@Advice.This Object channel,
+                                @Advice.Enter Throwable denied,
+                                @Advice.Thrown(readOnly = false) Throwable thrown) {
+            if (denied != null) {
+                thrown = denied;
+            } else if (thrown != null) {
+                ConnGuardHooks.connectFailed(channel);
+            }
+        }
+    }
+
+    public static final class CloseAdvice {
+        private CloseAdvice() {
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        public static void exit(@Advice.This Object channel) {
+            ConnGuardHooks.closed(channel);
+        }
+    }
+}

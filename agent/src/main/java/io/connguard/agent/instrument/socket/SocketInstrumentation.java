@@ -1,0 +1,78 @@
+package io.connguard.agent.instrument.socket;
+
+import io.connguard.agent.instrument.TypeInstrumentation;
+import io.connguard.bootstrap.ConnGuardHooks;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.AsmVisitorWrapper;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.matcher.ElementMatcher;
+
+import java.net.Socket;
+import java.net.SocketAddress;
+
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+/**
+ * {@code java.net.Socket}: every constructor that connects and every {@code connect} overload ends
+ * in {@code connect(SocketAddress, int)} (JDK 17 and 25), so that one method takes the slot.
+ * {@code SSLSocketImpl.connect} calls it through {@code super}, so TLS sockets count once;
+ * {@code SocketAdaptor} (a channel's socket) overrides it and is counted by
+ * {@link SocketChannelInstrumentation} instead. Accepted server-side sockets never call connect
+ * and are never counted.
+ */
+public final class SocketInstrumentation implements TypeInstrumentation {
+
+    @Override
+    public ElementMatcher<TypeDescription> type() {
+        return named("java.net.Socket");
+    }
+
+    @Override
+    public AsmVisitorWrapper advice() {
+        return new AsmVisitorWrapper.Compound(
+                Advice.to(ConnectAdvice.class).on(named("connect").and(takesArguments(2))
+                        .and(takesArgument(0, SocketAddress.class)).and(takesArgument(1, int.class))),
+                Advice.to(CloseAdvice.class).on(named("close").and(takesArguments(0))));
+    }
+
+    public static final class ConnectAdvice {
+        private ConnectAdvice() {
+        }
+
+        /** Returns the exception to throw instead of connecting, or null to connect. */
+        @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
+        public static Throwable enter(@Advice.This Socket socket,
+                                      @Advice.Argument(0) SocketAddress endpoint,
+                                      @Advice.Argument(value = 1, readOnly = false) int timeout) {
+            Object decision = ConnGuardHooks.beforeConnect(socket, endpoint, timeout, true);
+            if (decision instanceof Integer) {
+                timeout = (Integer) decision; // what is left of the caller's timeout after waiting
+                return null;
+            }
+            return decision instanceof Throwable ? (Throwable) decision : null;
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        public static void exit(@Advice.This Socket socket,
+                                @Advice.Enter Throwable denied,
+                                @Advice.Thrown(readOnly = false) Throwable thrown) {
+            if (denied != null) {
+                thrown = denied;
+            } else if (thrown != null) {
+                ConnGuardHooks.connectFailed(socket);
+            }
+        }
+    }
+
+    public static final class CloseAdvice {
+        private CloseAdvice() {
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        public static void exit(@Advice.This Socket socket) {
+            ConnGuardHooks.closed(socket);
+        }
+    }
+}

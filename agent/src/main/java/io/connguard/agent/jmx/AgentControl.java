@@ -1,0 +1,145 @@
+package io.connguard.agent.jmx;
+
+import io.connguard.agent.core.Governor;
+import io.connguard.agent.core.HostState;
+import io.connguard.agent.core.Lease;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Supplier;
+
+/** The Agent MBean: reads the {@link Governor}; its one write goes through {@link Governor#setLimit}. */
+final class AgentControl implements AgentControlMBean {
+
+    /** What the MBean shows of the configuration; filled in by the agent. */
+    static final class Settings {
+        final String version;
+        final String description;
+        final int maxPerHost;
+        final String hostLimits;
+        final int queueMax;
+
+        Settings(String version, String description, int maxPerHost, String hostLimits, int queueMax) {
+            this.version = version;
+            this.description = description;
+            this.maxPerHost = maxPerHost;
+            this.hostLimits = hostLimits;
+            this.queueMax = queueMax;
+        }
+    }
+
+    private final Governor governor;
+    private final Settings settings;
+    private final Supplier<List<String>> recentLeaks;
+
+    AgentControl(Governor governor, Settings settings, Supplier<List<String>> recentLeaks) {
+        this.governor = governor;
+        this.settings = settings;
+        this.recentLeaks = recentLeaks;
+    }
+
+    @Override
+    public String getVersion() {
+        return settings.version;
+    }
+
+    @Override
+    public String getConfiguration() {
+        return settings.description;
+    }
+
+    @Override
+    public long getQueueTimeoutMillis() {
+        return governor.queueTimeoutMillis();
+    }
+
+    @Override
+    public int getQueueMax() {
+        return settings.queueMax;
+    }
+
+    @Override
+    public int getMaxPerHost() {
+        return settings.maxPerHost;
+    }
+
+    @Override
+    public String getHostLimits() {
+        return settings.hostLimits;
+    }
+
+    @Override
+    public int getHosts() {
+        return governor.hosts().size();
+    }
+
+    @Override
+    public int getOpen() {
+        return governor.openCount();
+    }
+
+    @Override
+    public long getConnects() {
+        return governor.hosts().stream().mapToLong(HostState::connects).sum();
+    }
+
+    @Override
+    public long getQueueTimeouts() {
+        return governor.hosts().stream().mapToLong(HostState::queueTimeouts).sum();
+    }
+
+    @Override
+    public long getReclaimed() {
+        return governor.hosts().stream().mapToLong(HostState::reclaimed).sum();
+    }
+
+    @Override
+    public long getLeaks() {
+        return governor.hosts().stream().mapToLong(HostState::leaks).sum();
+    }
+
+    @Override
+    public String setHostLimit(String host, int port, int limit) {
+        if (host == null || host.isBlank()) {
+            throw new IllegalArgumentException("host must be a host name or address, as the application names it");
+        }
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port must be 1-65535, not " + port);
+        }
+        HostState h = governor.setLimit(host.trim(), port, limit);
+        return "limit for " + h.key() + " is now " + (limit == 0 ? "none" : Integer.toString(limit))
+                + " (open " + h.open() + ", queued " + h.queued() + ")";
+    }
+
+    @Override
+    public String[] listHosts() {
+        List<String> out = new ArrayList<>();
+        governor.hosts().stream().sorted(Comparator.comparing(h -> h.key().toString())).forEach(h -> out.add(
+                h.key() + " limit=" + h.limit() + " open=" + h.open() + " idle=" + h.idle() + " inUse=" + h.inUse()
+                        + " queued=" + h.queued() + " peakOpen=" + h.peakOpen() + " connects=" + h.connects()
+                        + " queueTimeouts=" + h.queueTimeouts() + " reclaimed=" + h.reclaimed()
+                        + " leaks=" + h.leaks()));
+        return out.toArray(new String[0]);
+    }
+
+    @Override
+    public String[] listOpenConnections() {
+        long now = System.currentTimeMillis();
+        List<String> out = new ArrayList<>();
+        governor.openLeases().stream().sorted(Comparator.comparingLong(Lease::openedAtMillis)).forEach(l -> out.add(
+                l.hostKey() + " state=" + l.stateName() + " ageMs=" + (now - l.openedAtMillis())
+                        + " thread=" + l.threadName()));
+        return out.toArray(new String[0]);
+    }
+
+    @Override
+    public String[] listLeaks() {
+        return recentLeaks.get().toArray(new String[0]);
+    }
+
+    @Override
+    public void resetPeaks() {
+        governor.resetPeaks();
+    }
+}

@@ -1,0 +1,105 @@
+package io.connguard.agent.jmx;
+
+import io.connguard.agent.core.Governor;
+import io.connguard.agent.core.HostState;
+
+/** Reads one {@link HostState}; the only write goes through {@link Governor#setLimit}. */
+final class HostView implements HostViewMBean {
+    private final Governor governor;
+    private final HostState host;
+
+    HostView(Governor governor, HostState host) {
+        this.governor = governor;
+        this.host = host;
+    }
+
+    @Override
+    public String getHost() {
+        return host.key().host();
+    }
+
+    @Override
+    public int getPort() {
+        return host.key().port();
+    }
+
+    @Override
+    public int getLimit() {
+        return host.limit();
+    }
+
+    @Override
+    public void setLimit(int limit) {
+        governor.setLimit(host.key().host(), host.key().port(), limit);
+    }
+
+    @Override
+    public boolean isLimitOverridden() {
+        return host.limitOverridden();
+    }
+
+    @Override
+    public int getOpen() {
+        return host.open();
+    }
+
+    @Override
+    public int getIdle() {
+        return host.idle();
+    }
+
+    @Override
+    public int getInUse() {
+        return host.inUse();
+    }
+
+    @Override
+    public int getQueued() {
+        return host.queued();
+    }
+
+    @Override
+    public int getPeakOpen() {
+        return host.peakOpen();
+    }
+
+    @Override
+    public long getConnects() {
+        return host.connects();
+    }
+
+    @Override
+    public long getWaits() {
+        return host.waits();
+    }
+
+    @Override
+    public long getTotalWaitMillis() {
+        return host.totalWaitMillis();
+    }
+
+    @Override
+    public long getQueueTimeouts() {
+        return host.queueTimeouts();
+    }
+
+    @Override
+    public long getQueueFull() {
+        return host.queueFull();
+    }
+
+    @Override
+    public long getReclaimed() {
+        return host.reclaimed();
+    }
+
+    @Override
+    public long getLeaks() {
+        return host.leaks();
+    }
+
+    @Override
+    public long getUngoverned() {
+        return host.ungoverned();
+    }
+}

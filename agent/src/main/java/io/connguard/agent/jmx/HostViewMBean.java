@@ -1,0 +1,41 @@
+package io.connguard.agent.jmx;
+
+/** {@code io.connguard:type=Host,host=<host>,port=<port>}: one destination. */
+public interface HostViewMBean {
+    String getHost();
+
+    int getPort();
+
+    /** Open connections allowed at once; 0 = no limit. Writable: takes effect at once. */
+    int getLimit();
+
+    void setLimit(int limit);
+
+    boolean isLimitOverridden();
+
+    int getOpen();
+
+    int getIdle();
+
+    int getInUse();
+
+    int getQueued();
+
+    int getPeakOpen();
+
+    long getConnects();
+
+    long getWaits();
+
+    long getTotalWaitMillis();
+
+    long getQueueTimeouts();
+
+    long getQueueFull();
+
+    long getReclaimed();
+
+    long getLeaks();
+
+    long getUngoverned();
+}

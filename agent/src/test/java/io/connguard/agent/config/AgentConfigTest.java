@@ -1,0 +1,291 @@
+package io.connguard.agent.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class AgentConfigTest {
+
+    private final Map<String, String> env = new HashMap<>();
+    private final Properties properties = new Properties();
+
+    private AgentConfig load() {
+        return AgentConfig.load(env, properties);
+    }
+
+    @Test
+    void defaults() {
+        AgentConfig config = AgentConfig.defaults();
+        assertThat(config.enabled()).isTrue();
+        assertThat(config.maxPerHost()).isZero();
+        assertThat(config.hostLimits().isEmpty()).isTrue();
+        assertThat(config.queueTimeoutMillis()).isEqualTo(30_000);
+        assertThat(config.queueMax()).isEqualTo(1000);
+        assertThat(config.logLevel()).isEqualTo(LogLevel.INFO);
+        assertThat(config.strict()).isFalse();
+        assertThat(config.hasProblems()).isFalse();
+        assertThat(config.problems()).isEmpty();
+        assertThat(config.refusesToStart()).isFalse();
+        assertThat(config.describe()).isEqualTo(
+                "enabled=true maxPerHost=0 hostLimits=none queueTimeout=30s queueMax=1000 logLevel=info strict=false");
+        assertThat(AgentConfig.load(null, null).describe()).isEqualTo(config.describe());
+    }
+
+    @Test
+    void readsEverySettingFromTheEnvironment() {
+        env.put("CONNGUARD_ENABLED", "false");
+        env.put("CONNGUARD_MAX_PER_HOST", "8");
+        env.put("CONNGUARD_HOST_LIMITS", "registry.example.com=20,*.corp.example:443=10,*=64");
+        env.put("CONNGUARD_QUEUE_TIMEOUT", "250ms");
+        env.put("CONNGUARD_QUEUE_MAX", "0");
+        env.put("CONNGUARD_LOG_LEVEL", "DEBUG");
+        env.put("CONNGUARD_STRICT", "yes");
+        AgentConfig config = load();
+        assertThat(config.problems()).isEmpty();
+        assertThat(config.enabled()).isFalse();
+        assertThat(config.maxPerHost()).isEqualTo(8);
+        assertThat(config.queueTimeoutMillis()).isEqualTo(250);
+        assertThat(config.queueMax()).isZero();
+        assertThat(config.logLevel()).isEqualTo(LogLevel.DEBUG);
+        assertThat(config.strict()).isTrue();
+        assertThat(config.describe()).isEqualTo("enabled=false maxPerHost=8"
+                + " hostLimits=registry.example.com=20,*.corp.example:443=10,*=64"
+                + " queueTimeout=250ms queueMax=0 logLevel=debug strict=true");
+        assertThat(config).hasToString(config.describe());
+    }
+
+    static Stream<Arguments> oneValuePerSetting() {
+        return Stream.of(
+                Arguments.of(Setting.ENABLED, "no", "yes"),
+                Arguments.of(Setting.MAX_PER_HOST, "3", "4"),
+                Arguments.of(Setting.HOST_LIMITS, "a.example=1", "b.example=2"),
+                Arguments.of(Setting.QUEUE_TIMEOUT, "5m", "1h"),
+                Arguments.of(Setting.QUEUE_MAX, "10", "20"),
+                Arguments.of(Setting.LOG_LEVEL, "trace", "off"),
+                Arguments.of(Setting.STRICT, "on", "false"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("oneValuePerSetting")
+    void propertyWinsOverEnvironmentWhichWinsOverDefault(Setting setting, String envValue, String propertyValue) {
+        String defaults = load().describe();
+        env.put(setting.envName(), envValue);
+        String fromEnv = load().describe();
+        properties.setProperty(setting.propertyName(), propertyValue);
+        String fromProperty = load().describe();
+
+        assertThat(fromEnv).isNotEqualTo(defaults).contains(envFormat(setting, envValue));
+        assertThat(fromProperty).isNotEqualTo(fromEnv).contains(envFormat(setting, propertyValue));
+        assertThat(load().problems()).isEmpty();
+    }
+
+    /** How describe() shows a raw value of the setting. */
+    private static String envFormat(Setting setting, String raw) {
+        return setting.describeKey() + "=" + setting.format(setting.parse(raw, new java.util.ArrayList<>()));
+    }
+
+    @Test
+    void aBlankValueCountsAsUnset() {
+        env.put("CONNGUARD_QUEUE_MAX", "5");
+        properties.setProperty("connguard.queue.max", "  ");
+        env.put("CONNGUARD_MAX_PER_HOST", "");
+        AgentConfig config = load();
+        assertThat(config.queueMax()).isEqualTo(5);
+        assertThat(config.maxPerHost()).isZero();
+        assertThat(config.problems()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"true", "TRUE", "yes", "Yes", "on", "ON", "1", " true "})
+    void booleansAcceptManySpellingsOfTrue(String text) {
+        env.put("CONNGUARD_STRICT", text);
+        assertThat(load().strict()).isTrue();
+        env.put("CONNGUARD_ENABLED", text);
+        assertThat(load().enabled()).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"false", "False", "no", "NO", "off", "Off", "0"})
+    void booleansAcceptManySpellingsOfFalse(String text) {
+        env.put("CONNGUARD_ENABLED", text);
+        AgentConfig config = load();
+        assertThat(config.enabled()).isFalse();
+        assertThat(config.problems()).isEmpty();
+    }
+
+    static Stream<Arguments> badValues() {
+        return Stream.of(
+                Arguments.of(Setting.ENABLED, "maybe", "true or false (also yes/no, on/off, 1/0)", "true"),
+                Arguments.of(Setting.STRICT, "2", "true or false (also yes/no, on/off, 1/0)", "false"),
+                Arguments.of(Setting.MAX_PER_HOST, "-1", "a whole number from 0 to 2147483647", "0"),
+                Arguments.of(Setting.MAX_PER_HOST, "1.5", "a whole number from 0 to 2147483647", "0"),
+                Arguments.of(Setting.MAX_PER_HOST, "+3", "a whole number from 0 to 2147483647", "0"),
+                Arguments.of(Setting.QUEUE_MAX, "lots", "a whole number from 0 to 2147483647", "1000"),
+                Arguments.of(Setting.QUEUE_MAX, "2147483648", "a whole number from 0 to 2147483647", "1000"),
+                Arguments.of(Setting.QUEUE_TIMEOUT, "30", "a whole number with unit ms, s, m or h", "30s"),
+                Arguments.of(Setting.QUEUE_TIMEOUT, "-5s", "a whole number with unit ms, s, m or h", "30s"),
+                Arguments.of(Setting.QUEUE_TIMEOUT, "5 minutes", "a whole number with unit ms, s, m or h", "30s"),
+                Arguments.of(Setting.LOG_LEVEL, "verbose", "one of off, error, warn, info, debug, trace", "info"));
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @MethodSource("badValues")
+    void aBadValueIsOneLineNamingTheSettingTheValueAndWhatIsAcceptedAndTheDefaultApplies(
+            Setting setting, String bad, String accepted, String defaultValue) {
+        env.put(setting.envName(), bad);
+        AgentConfig config = load();
+        assertThat(config.hasProblems()).isTrue();
+        assertThat(config.problems()).containsExactly(setting.envName() + " (" + setting.propertyName() + "): "
+                + "invalid value '" + bad + "' from environment variable " + setting.envName()
+                + "; expected " + setting.accepted() + "; using the default (" + defaultValue + ")");
+        assertThat(config.problems().get(0)).contains(accepted);
+        assertThat(config.describe()).isEqualTo(AgentConfig.defaults().describe());
+        assertThat(config.refusesToStart()).isFalse();
+    }
+
+    @Test
+    void aBadPropertyIsBlamedOnThePropertyEvenWhenTheEnvironmentIsFine() {
+        env.put("CONNGUARD_QUEUE_TIMEOUT", "5s");
+        properties.setProperty("connguard.queue.timeout", "soon");
+        AgentConfig config = load();
+        // The property is what the user meant to use, so the env var does not stand in for it.
+        assertThat(config.queueTimeoutMillis()).isEqualTo(30_000);
+        assertThat(config.problems()).singleElement().asString()
+                .startsWith("CONNGUARD_QUEUE_TIMEOUT (connguard.queue.timeout): invalid value 'soon'"
+                        + " from system property connguard.queue.timeout; expected");
+    }
+
+    @Test
+    void aBadValueWithANewlineStaysOnOneLine() {
+        env.put("CONNGUARD_QUEUE_MAX", "10\nrm -rf");
+        assertThat(load().problems()).singleElement().asString()
+                .doesNotContain("\n")
+                .contains("'10\\u000arm -rf'");
+    }
+
+    @Test
+    void badHostLimitEntriesAreReportedAndTheGoodOnesApply() {
+        env.put("CONNGUARD_HOST_LIMITS", "registry.example.com=20, oops, *=64");
+        env.put("CONNGUARD_MAX_PER_HOST", "5");
+        AgentConfig config = load();
+        assertThat(config.problems()).singleElement().asString()
+                .startsWith("CONNGUARD_HOST_LIMITS (connguard.host.limits): invalid entry 'oops'");
+        assertThat(config.limitFor("registry.example.com", 443)).isEqualTo(20);
+        assertThat(config.limitFor("other.example.com", 443)).isEqualTo(64);
+    }
+
+    @Test
+    void limitForFallsBackToMaxPerHost() {
+        env.put("CONNGUARD_HOST_LIMITS", "registry.example.com=20");
+        env.put("CONNGUARD_MAX_PER_HOST", "5");
+        AgentConfig config = load();
+        assertThat(config.limitFor("Registry.Example.com", 443)).isEqualTo(20);
+        assertThat(config.limitFor("other.example.com", 443)).isEqualTo(5);
+        assertThat(AgentConfig.defaults().limitFor("other.example.com", 443)).isZero();
+    }
+
+    @Test
+    void strictRefusesToStartOnABadValue() {
+        env.put("CONNGUARD_STRICT", "true");
+        assertThat(load().refusesToStart()).isFalse();
+        env.put("CONNGUARD_QUEUE_MAX", "many");
+        AgentConfig config = load();
+        assertThat(config.strict()).isTrue();
+        assertThat(config.refusesToStart()).isTrue();
+    }
+
+    @Test
+    void strictRefusesToStartOnABadHostLimitEntryOrAnUnknownSetting() {
+        properties.setProperty("connguard.strict", "on");
+        env.put("CONNGUARD_HOST_LIMITS", "a.example=x");
+        assertThat(load().refusesToStart()).isTrue();
+        env.remove("CONNGUARD_HOST_LIMITS");
+        env.put("CONNGUARD_QUEUE_TIMOUT", "5s");
+        assertThat(load().refusesToStart()).isTrue();
+    }
+
+    @Test
+    void aBadStrictValueIsItselfAProblemButStrictStaysOff() {
+        env.put("CONNGUARD_STRICT", "definitely");
+        AgentConfig config = load();
+        assertThat(config.strict()).isFalse();
+        assertThat(config.hasProblems()).isTrue();
+        assertThat(config.refusesToStart()).isFalse();
+    }
+
+    @Test
+    void unknownEnvironmentVariableIsReportedWithASuggestionButNotItsValue() {
+        env.put("CONNGUARD_MAX_PERHOST", "s3cr3t");
+        env.put("PATH", "/usr/bin");
+        env.put("MY_CONNGUARD_THING", "1");
+        AgentConfig config = load();
+        assertThat(config.problems()).containsExactly("unknown setting CONNGUARD_MAX_PERHOST (environment variable),"
+                + " ignored; did you mean CONNGUARD_MAX_PER_HOST? known settings: CONNGUARD_ENABLED,"
+                + " CONNGUARD_MAX_PER_HOST, CONNGUARD_HOST_LIMITS, CONNGUARD_QUEUE_TIMEOUT, CONNGUARD_QUEUE_MAX,"
+                + " CONNGUARD_LOG_LEVEL, CONNGUARD_STRICT");
+        assertThat(config.refusesToStart()).isFalse();
+        assertThat(config.describe()).isEqualTo(AgentConfig.defaults().describe());
+    }
+
+    @Test
+    void unknownSystemPropertyIsReportedWithASuggestion() {
+        properties.setProperty("connguard.queue.timout", "5s");
+        properties.setProperty("connguard.max_per_host", "5");
+        properties.setProperty("java.version", "17");
+        assertThat(load().problems()).containsExactly(
+                "unknown setting connguard.max_per_host (system property), ignored; did you mean"
+                        + " connguard.max.per.host? known settings: connguard.enabled, connguard.max.per.host,"
+                        + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
+                        + " connguard.log.level, connguard.strict",
+                "unknown setting connguard.queue.timout (system property), ignored; did you mean"
+                        + " connguard.queue.timeout? known settings: connguard.enabled, connguard.max.per.host,"
+                        + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
+                        + " connguard.log.level, connguard.strict");
+    }
+
+    @Test
+    void wrongCaseIsUnknownTooAndNothingFarFetchedIsSuggested() {
+        env.put("connguard_enabled", "false");
+        env.put("CONNGUARD_COMPLETELY_DIFFERENT", "1");
+        AgentConfig config = load();
+        assertThat(config.enabled()).isTrue();
+        assertThat(config.problems()).hasSize(2);
+        assertThat(config.problems().get(0))
+                .startsWith("unknown setting CONNGUARD_COMPLETELY_DIFFERENT (environment variable), ignored; known");
+        assertThat(config.problems().get(1))
+                .startsWith("unknown setting connguard_enabled (environment variable), ignored;"
+                        + " did you mean CONNGUARD_ENABLED?");
+    }
+
+    @Test
+    void problemsCannotBeChangedFromOutside() {
+        env.put("CONNGUARD_QUEUE_MAX", "x");
+        AgentConfig config = load();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> config.problems().clear())
+                .isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void fromEnvironmentReadsSystemProperties() {
+        String key = Setting.QUEUE_MAX.propertyName();
+        String before = System.getProperty(key);
+        System.setProperty(key, "42");
+        try {
+            assertThat(AgentConfig.fromEnvironment().queueMax()).isEqualTo(42);
+        } finally {
+            if (before == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, before);
+            }
+        }
+    }
+}

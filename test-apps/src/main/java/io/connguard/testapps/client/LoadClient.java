@@ -1,0 +1,80 @@
+package io.connguard.testapps.client;
+
+import java.util.Set;
+
+import io.connguard.testapps.common.Args;
+
+/**
+ * A storm of GETs from many threads, with one of four JDK client styles.
+ *
+ * <pre>
+ * java -cp connguard-test-apps.jar io.connguard.testapps.client.LoadClient \
+ *      --kind socket|urlconnection|httpclient-shared|httpclient-per-thread \
+ *      --url http://127.0.0.1:PORT/v2/x [--threads 64] [--requests 5] \
+ *      [--connect-timeout-ms 30000] [--request-timeout-ms 30000] [--deadline-ms 300000] [--jmx]
+ * </pre>
+ * Prints {@code FAIL <count> <reason>} lines, then {@code RESULT kind=.. ok=.. failed=.. elapsedMs=..},
+ * then with {@code --jmx} the ConnGuard MBeans (see {@link JmxDump}). Exit code 0 whatever the
+ * outcome; 2 for a bad command line.
+ */
+public final class LoadClient {
+
+    static final String USAGE = "LoadClient --kind socket|urlconnection|httpclient-shared|httpclient-per-thread"
+            + " --url http://127.0.0.1:PORT/path [--threads 64] [--requests 5] [--connect-timeout-ms 30000]"
+            + " [--request-timeout-ms 30000] [--deadline-ms 300000] [--jmx]";
+
+    private LoadClient() {
+    }
+
+    public static void main(String[] argv) throws Exception {
+        String kind;
+        Target target;
+        int threads;
+        int requests;
+        int connectTimeoutMs;
+        int requestTimeoutMs;
+        int deadlineMs;
+        boolean jmx;
+        Requester.Factory factory;
+        try {
+            Args args = Args.parse(argv,
+                    Set.of("kind", "url", "threads", "requests", "connect-timeout-ms", "request-timeout-ms", "deadline-ms"),
+                    Set.of("jmx"));
+            kind = args.required("kind");
+            target = Target.parse(args.required("url"));
+            threads = args.integer("threads", 64, 1, 4096);
+            requests = args.integer("requests", 5, 1, 1_000_000);
+            connectTimeoutMs = args.integer("connect-timeout-ms", 30_000, 0, Integer.MAX_VALUE);
+            requestTimeoutMs = args.integer("request-timeout-ms", 30_000, 0, Integer.MAX_VALUE);
+            deadlineMs = args.integer("deadline-ms", 300_000, 1, Integer.MAX_VALUE);
+            jmx = args.flag("jmx");
+            factory = factory(kind, target, connectTimeoutMs, requestTimeoutMs);
+        } catch (Args.UsageException e) {
+            Args.exitWithUsage("LoadClient", USAGE, e);
+            return;
+        }
+        try (Requester.Factory f = factory) {
+            new LoadRun(kind, threads, requests, deadlineMs).run(f, System.out);
+        }
+        if (jmx) {
+            JmxDump.print(System.out, 5_000);
+        }
+        System.out.flush();
+        System.exit(0);
+    }
+
+    static Requester.Factory factory(String kind, Target target, int connectTimeoutMs, int requestTimeoutMs) {
+        switch (kind) {
+            case "socket":
+                return () -> new SocketRequester(target, connectTimeoutMs, requestTimeoutMs);
+            case "urlconnection":
+                return () -> new UrlConnectionRequester(target, connectTimeoutMs, requestTimeoutMs);
+            case "httpclient-shared":
+                return HttpClientRequesters.shared(target, connectTimeoutMs, requestTimeoutMs);
+            case "httpclient-per-thread":
+                return HttpClientRequesters.perThread(target, connectTimeoutMs, requestTimeoutMs);
+            default:
+                throw new Args.UsageException("unknown --kind '" + kind + "'");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.connguard.testapps.server;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.eclipse.jetty.io.Connection;
+
+/**
+ * Counts the TCP connections of the main connector (a Jetty {@link Connection.Listener}) and the
+ * outcome of the requests served on it.
+ *
+ * <p>Two peaks are kept:
+ * <ul>
+ *   <li>{@code rawpeak}: the highest number of connections the server ever had open at once,
+ *       straight from the open/close events. It can read one or two above the real client-side
+ *       count: the server learns about a closed connection only when its selector processes the
+ *       FIN, which may happen just after it accepts the client's next connection.</li>
+ *   <li>{@code peak}: the highest open count a request was actually judged against, i.e. after
+ *       the grace period in which the server lets such in-flight closes land (see
+ *       {@link HarborHandler}). This is the number tests compare with the cap.</li>
+ * </ul>
+ */
+final class ConnectionStats implements Connection.Listener {
+
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger peak = new AtomicInteger();
+    private final AtomicInteger rawPeak = new AtomicInteger();
+    private final AtomicLong connections = new AtomicLong();
+    private final AtomicLong served = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+
+    @Override
+    public void onOpened(Connection connection) {
+        connections.incrementAndGet();
+        rawPeak.accumulateAndGet(open.incrementAndGet(), Math::max);
+    }
+
+    @Override
+    public void onClosed(Connection connection) {
+        open.decrementAndGet();
+    }
+
+    int open() {
+        return open.get();
+    }
+
+    /** Records the open count that a request was admitted or refused at. */
+    void judgedAt(int openConnections) {
+        peak.accumulateAndGet(openConnections, Math::max);
+    }
+
+    void served() {
+        served.incrementAndGet();
+    }
+
+    void refused() {
+        refused.incrementAndGet();
+    }
+
+    /** Zeroes the counters and peaks; {@code open} stays the true current count. */
+    void reset() {
+        connections.set(0);
+        served.set(0);
+        refused.set(0);
+        peak.set(0);
+        rawPeak.set(open.get());
+    }
+
+    String line() {
+        return "open=" + open.get()
+                + " peak=" + peak.get()
+                + " connections=" + connections.get()
+                + " served=" + served.get()
+                + " refused=" + refused.get()
+                + " rawpeak=" + rawPeak.get();
+    }
+}
