@@ -42,6 +42,12 @@ public final class Instrumenter {
     }
 
     public static void install(Instrumentation inst, List<TypeInstrumentation> instrumentations) {
+        // We inline advice and never need Byte Buddy's Nexus (initializers for generated types);
+        // initialising it probes sun.misc.Unsafe, which JDK 24+ reports on stderr as a warning.
+        // The key is relocated with Byte Buddy, so it affects only the agent's copy.
+        if (System.getProperty("net.bytebuddy.nexus.disabled") == null) {
+            System.setProperty("net.bytebuddy.nexus.disabled", "true");
+        }
         AgentBuilder builder = new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
