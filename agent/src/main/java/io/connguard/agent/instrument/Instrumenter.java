@@ -11,20 +11,27 @@ import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.AsmVisitorWrapper;
 import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.dynamic.scaffold.TypeValidation;
-import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.utility.JavaModule;
 
+import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
+import java.util.ArrayList;
 import java.util.List;
 
-import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
-import static net.bytebuddy.matcher.ElementMatchers.not;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.none;
 
 /**
- * Installs every {@link TypeInstrumentation} with Byte Buddy. Classes already loaded (the JDK
- * loads {@code java.net.Socket} early in some set-ups) are retransformed; no class format changes,
- * so retransformation is always possible and the JDK's own classes keep their shape.
+ * Rewrites the types of every {@link TypeInstrumentation} with Byte Buddy.
+ *
+ * <p>Byte Buddy costs about half a second of class loading to set up, so premain does not wait
+ * for it: it registers a {@link LazyTransformer} that knows the names of the types we rewrite and
+ * builds Byte Buddy's transformer on a background thread. A rewritten type loaded before that is
+ * ready waits for it (bounded), so no connection slips through ungoverned; types already loaded
+ * (late attach, or loaded during set-up) are retransformed once it is ready. No class format
+ * changes, so retransformation is always possible and the JDK's classes keep their shape.
  */
 public final class Instrumenter {
 
@@ -41,7 +48,22 @@ public final class Instrumenter {
                 new HttpClientPoolInstrumentation());
     }
 
+    /** Registers the transformer and starts building Byte Buddy's on the {@code connguard-init} thread. */
     public static void install(Instrumentation inst, List<TypeInstrumentation> instrumentations) {
+        List<String> names = new ArrayList<>();
+        for (TypeInstrumentation i : instrumentations) {
+            names.add(i.typeName());
+        }
+        LazyTransformer gate = new LazyTransformer(names);
+        inst.addTransformer(gate, true);
+        Thread init = new Thread(() -> gate.initialize(inst, () -> build(instrumentations)), "connguard-init");
+        init.setDaemon(true);
+        gate.setInitThread(init);
+        init.start();
+    }
+
+    /** Byte Buddy's transformer for our types, not registered: {@link LazyTransformer} calls it. */
+    static ClassFileTransformer build(List<TypeInstrumentation> instrumentations) {
         // We inline advice and never need Byte Buddy's Nexus (initializers for generated types);
         // initialising it probes sun.misc.Unsafe, which JDK 24+ reports on stderr as a warning.
         // The key is relocated with Byte Buddy, so it affects only the agent's copy.
@@ -50,27 +72,20 @@ public final class Instrumenter {
         }
         AgentBuilder builder = new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
                 .disableClassFormatChanges()
-                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
                 .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
                 .with(AgentBuilder.TypeStrategy.Default.REDEFINE)
+                .with(AgentBuilder.DescriptionStrategy.Default.POOL_ONLY)
+                .with(AgentBuilder.PoolStrategy.Default.FAST)
                 .with(new ErrorListener())
-                // The default ignores the bootstrap loader, where every type we rewrite lives. This
-                // name test is also what keeps class loading cheap: it is all that runs for any
-                // other class the application loads.
-                .ignore(not(rewrittenPackages()));
+                // The default ignores the bootstrap loader, where every type we rewrite lives; the
+                // LazyTransformer already let only our types through.
+                .ignore(none());
         for (TypeInstrumentation instrumentation : instrumentations) {
             AsmVisitorWrapper advice = instrumentation.advice();
-            builder = builder.type(instrumentation.type())
+            builder = builder.type(named(instrumentation.typeName()))
                     .transform((b, type, loader, module, domain) -> b.visit(advice));
         }
-        builder.installOn(inst);
-    }
-
-    private static ElementMatcher.Junction<TypeDescription> rewrittenPackages() {
-        return nameStartsWith("java.net.Socket")
-                .or(nameStartsWith("sun.nio.ch.SocketChannelImpl"))
-                .or(nameStartsWith("sun.net.www.http."))
-                .or(nameStartsWith("jdk.internal.net.http.ConnectionPool"));
+        return builder.makeRaw();
     }
 
     /** A type we meant to rewrite and could not: that feature is off, the application runs on. */
@@ -84,7 +99,7 @@ public final class Instrumenter {
 
         @Override
         public void onTransformation(TypeDescription typeDescription, ClassLoader classLoader, JavaModule module,
-                                     boolean loaded, net.bytebuddy.dynamic.DynamicType dynamicType) {
+                                     boolean loaded, DynamicType dynamicType) {
             AgentLog.debug("connguard: rewrote " + typeDescription.getName());
         }
     }

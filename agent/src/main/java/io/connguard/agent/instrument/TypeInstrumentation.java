@@ -1,8 +1,6 @@
 package io.connguard.agent.instrument;
 
-import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.asm.AsmVisitorWrapper;
-import net.bytebuddy.matcher.ElementMatcher;
 
 /**
  * One rewritten type: which type it matches and which advice it applies. Each implementation is
@@ -11,14 +9,12 @@ import net.bytebuddy.matcher.ElementMatcher;
  */
 public interface TypeInstrumentation {
 
-    /** Matches the type to rewrite, by exact name: cheap, and never loads the type. */
-    ElementMatcher<TypeDescription> type();
+    /** The binary name of the type to rewrite; matched by exact name, so nothing is loaded to match. */
+    String typeName();
 
     /**
-     * The advice to apply to the matched type. Built once, before any class is rewritten:
-     * {@code Advice.to} describes the advice class by reflection, which loads the types in its
-     * signatures; doing that while {@code java.net.Socket} itself is being transformed would be a
-     * {@code ClassCircularityError}.
+     * The advice to apply to the matched type, built from class files by {@link Advices} (never
+     * by reflection, which would load the rewritten type while it is being loaded).
      */
     AsmVisitorWrapper advice();
 }

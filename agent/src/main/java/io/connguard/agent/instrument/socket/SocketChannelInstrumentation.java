@@ -1,11 +1,10 @@
 package io.connguard.agent.instrument.socket;
 
+import io.connguard.agent.instrument.Advices;
 import io.connguard.agent.instrument.TypeInstrumentation;
 import io.connguard.bootstrap.ConnGuardHooks;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.matcher.ElementMatcher;
 
 import java.net.SocketAddress;
 import java.nio.channels.SelectableChannel;
@@ -25,18 +24,18 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 public final class SocketChannelInstrumentation implements TypeInstrumentation {
 
     @Override
-    public ElementMatcher<TypeDescription> type() {
-        return named("sun.nio.ch.SocketChannelImpl");
+    public String typeName() {
+        return "sun.nio.ch.SocketChannelImpl";
     }
 
     @Override
     public AsmVisitorWrapper advice() {
         return new AsmVisitorWrapper.Compound(
-                Advice.to(ConnectAdvice.class).on(named("connect").and(takesArguments(1))
-                        .and(takesArgument(0, SocketAddress.class))),
-                Advice.to(BlockingConnectAdvice.class).on(named("blockingConnect").and(takesArguments(2))
-                        .and(takesArgument(0, SocketAddress.class)).and(takesArgument(1, long.class))),
-                Advice.to(CloseAdvice.class).on(named("implCloseSelectableChannel").and(takesArguments(0))));
+                Advices.of(getClass(), "ConnectAdvice").on(named("connect").and(takesArguments(1))
+                        .and(takesArgument(0, named("java.net.SocketAddress")))),
+                Advices.of(getClass(), "BlockingConnectAdvice").on(named("blockingConnect").and(takesArguments(2))
+                        .and(takesArgument(0, named("java.net.SocketAddress"))).and(takesArgument(1, long.class))),
+                Advices.of(getClass(), "CloseAdvice").on(named("implCloseSelectableChannel").and(takesArguments(0))));
     }
 
     public static final class ConnectAdvice {

@@ -1,11 +1,10 @@
 package io.connguard.agent.instrument.socket;
 
+import io.connguard.agent.instrument.Advices;
 import io.connguard.agent.instrument.TypeInstrumentation;
 import io.connguard.bootstrap.ConnGuardHooks;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.matcher.ElementMatcher;
 
 import java.net.Socket;
 import java.net.SocketAddress;
@@ -25,16 +24,16 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 public final class SocketInstrumentation implements TypeInstrumentation {
 
     @Override
-    public ElementMatcher<TypeDescription> type() {
-        return named("java.net.Socket");
+    public String typeName() {
+        return "java.net.Socket";
     }
 
     @Override
     public AsmVisitorWrapper advice() {
         return new AsmVisitorWrapper.Compound(
-                Advice.to(ConnectAdvice.class).on(named("connect").and(takesArguments(2))
-                        .and(takesArgument(0, SocketAddress.class)).and(takesArgument(1, int.class))),
-                Advice.to(CloseAdvice.class).on(named("close").and(takesArguments(0))));
+                Advices.of(getClass(), "ConnectAdvice").on(named("connect").and(takesArguments(2))
+                        .and(takesArgument(0, named("java.net.SocketAddress"))).and(takesArgument(1, int.class))),
+                Advices.of(getClass(), "CloseAdvice").on(named("close").and(takesArguments(0))));
     }
 
     public static final class ConnectAdvice {

@@ -1,12 +1,11 @@
 package io.connguard.agent.instrument.http.jdk;
 
+import io.connguard.agent.instrument.Advices;
 import io.connguard.agent.instrument.TypeInstrumentation;
 import io.connguard.bootstrap.ConnGuardHooks;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
-import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.implementation.bytecode.assign.Assigner;
-import net.bytebuddy.matcher.ElementMatcher;
 
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
@@ -22,15 +21,15 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 public final class HttpClientPoolInstrumentation implements TypeInstrumentation {
 
     @Override
-    public ElementMatcher<TypeDescription> type() {
-        return named("jdk.internal.net.http.ConnectionPool");
+    public String typeName() {
+        return "jdk.internal.net.http.ConnectionPool";
     }
 
     @Override
     public AsmVisitorWrapper advice() {
         return new AsmVisitorWrapper.Compound(
-                Advice.to(GetAdvice.class).on(named("getConnection").and(takesArguments(3))),
-                Advice.to(ReturnAdvice.class).on(named("returnToPool").and(takesArguments(1))));
+                Advices.of(getClass(), "GetAdvice").on(named("getConnection").and(takesArguments(3))),
+                Advices.of(getClass(), "ReturnAdvice").on(named("returnToPool").and(takesArguments(1))));
     }
 
     public static final class GetAdvice {

@@ -1,12 +1,11 @@
 package io.connguard.agent.instrument.http.jdk;
 
+import io.connguard.agent.instrument.Advices;
 import io.connguard.agent.instrument.TypeInstrumentation;
 import io.connguard.bootstrap.ConnGuardHooks;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
-import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.implementation.bytecode.assign.Assigner;
-import net.bytebuddy.matcher.ElementMatcher;
 
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
@@ -21,14 +20,14 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 public final class KeepAliveCacheInstrumentation implements TypeInstrumentation {
 
     @Override
-    public ElementMatcher<TypeDescription> type() {
-        return named("sun.net.www.http.KeepAliveCache");
+    public String typeName() {
+        return "sun.net.www.http.KeepAliveCache";
     }
 
     @Override
     public AsmVisitorWrapper advice() {
         return new AsmVisitorWrapper.Compound(
-                Advice.to(GetAdvice.class).on(named("get").and(takesArguments(2))));
+                Advices.of(getClass(), "GetAdvice").on(named("get").and(takesArguments(2))));
     }
 
     public static final class GetAdvice {

@@ -1,11 +1,10 @@
 package io.connguard.agent.instrument.http.jdk;
 
+import io.connguard.agent.instrument.Advices;
 import io.connguard.agent.instrument.TypeInstrumentation;
 import io.connguard.bootstrap.ConnGuardHooks;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.matcher.ElementMatcher;
 
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
@@ -18,14 +17,14 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 public final class UrlConnectionClientInstrumentation implements TypeInstrumentation {
 
     @Override
-    public ElementMatcher<TypeDescription> type() {
-        return named("sun.net.www.http.HttpClient");
+    public String typeName() {
+        return "sun.net.www.http.HttpClient";
     }
 
     @Override
     public AsmVisitorWrapper advice() {
         return new AsmVisitorWrapper.Compound(
-                Advice.to(PutAdvice.class).on(named("putInKeepAliveCache").and(takesArguments(0))));
+                Advices.of(getClass(), "PutAdvice").on(named("putInKeepAliveCache").and(takesArguments(0))));
     }
 
     public static final class PutAdvice {

@@ -1,0 +1,104 @@
+package io.connguard.agent.instrument;
+
+import io.connguard.agent.config.LogLevel;
+import io.connguard.agent.log.AgentLog;
+
+import java.lang.instrument.ClassFileTransformer;
+import java.lang.instrument.Instrumentation;
+import java.security.ProtectionDomain;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The transformer premain registers: a set lookup per loaded class, and for the few types we
+ * rewrite, a hand-over to Byte Buddy's transformer once it is built (see {@link Instrumenter}).
+ */
+final class LazyTransformer implements ClassFileTransformer {
+
+    /** How long a thread loading a rewritten type waits for the set-up before going ahead unrewritten. */
+    private static final long MAX_WAIT_SECONDS = 20;
+
+    private final Set<String> internalNames = new HashSet<>();
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private volatile ClassFileTransformer delegate;
+    private volatile Thread initThread;
+
+    LazyTransformer(List<String> typeNames) {
+        for (String name : typeNames) {
+            internalNames.add(name.replace('.', '/'));
+        }
+    }
+
+    void setInitThread(Thread thread) {
+        this.initThread = thread;
+    }
+
+    @Override
+    public byte[] transform(Module module, ClassLoader loader, String className, Class<?> classBeingRedefined,
+                            ProtectionDomain protectionDomain, byte[] classfileBuffer) {
+        if (className == null || !internalNames.contains(className)) {
+            return null;
+        }
+        ClassFileTransformer d = delegate;
+        if (d == null) {
+            if (Thread.currentThread() == initThread) {
+                return null; // never wait for ourselves: initialize() retransforms it afterwards
+            }
+            try {
+                if (!ready.await(MAX_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                    AgentLog.once(LogLevel.WARN, "init-slow", "connguard: set-up took over " + MAX_WAIT_SECONDS
+                            + " s; " + className + " loads unrewritten and is rewritten when set-up ends", null);
+                    return null;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+            d = delegate;
+            if (d == null) {
+                return null;
+            }
+        }
+        try {
+            return d.transform(module, loader, className, classBeingRedefined, protectionDomain, classfileBuffer);
+        } catch (Throwable t) {
+            AgentLog.once(LogLevel.WARN, "transform:" + className, "connguard: could not rewrite " + className
+                    + "; connections through it are not governed: " + t, t);
+            return null;
+        }
+    }
+
+    /** Builds the real transformer, then rewrites our types that were loaded before it was ready. */
+    void initialize(Instrumentation inst, Supplier<ClassFileTransformer> factory) {
+        long start = System.nanoTime();
+        try {
+            delegate = factory.get();
+        } catch (Throwable t) {
+            AgentLog.error("connguard: could not set up class rewriting; nothing is governed: " + t, t);
+            return;
+        } finally {
+            ready.countDown();
+        }
+        List<Class<?>> loaded = new ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (internalNames.contains(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
+                loaded.add(c);
+            }
+        }
+        if (!loaded.isEmpty()) {
+            try {
+                inst.retransformClasses(loaded.toArray(new Class<?>[0]));
+            } catch (Throwable t) {
+                AgentLog.error("connguard: could not rewrite already loaded " + loaded + "; they are not governed: "
+                        + t, t);
+            }
+        }
+        AgentLog.debug("connguard: class rewriting ready in " + (System.nanoTime() - start) / 1_000_000
+                + " ms (" + loaded.size() + " already loaded types retransformed)");
+    }
+}
