@@ -2,6 +2,7 @@ package io.connguard.agent;
 
 import io.connguard.agent.config.LogLevel;
 import io.connguard.agent.core.Governor;
+import io.connguard.agent.core.Lease;
 import io.connguard.agent.instrument.http.jdk.JdkPoolConnections;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.bootstrap.ConnGuardHooks;
@@ -62,10 +63,15 @@ final class HookBridge extends HookHandler {
     }
 
     @Override
-    public void pooledIdle(int pool, Object pooled) {
+    public Object pooledIdle(int pool, Object pooled) {
         Closeable connection = connectionOf(pool, pooled);
-        if (connection != null) {
-            governor.idle(connection, connection);
+        return connection == null ? null : governor.idle(connection, connection);
+    }
+
+    @Override
+    public void pooledReturned(Object token) {
+        if (token instanceof Lease) {
+            governor.returned((Lease) token);
         }
     }
 

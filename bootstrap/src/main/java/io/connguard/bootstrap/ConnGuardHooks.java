@@ -74,12 +74,27 @@ public final class ConnGuardHooks {
         }
     }
 
-    public static void pooledIdle(int pool, Object pooled) {
+    /** On entry to a pool's "take back" method; returns the token for {@link #pooledReturned}. */
+    public static Object pooledIdle(int pool, Object pooled) {
         HookHandler h = handler;
         try {
-            h.pooledIdle(pool, pooled);
+            return h.pooledIdle(pool, pooled);
         } catch (Throwable t) {
             report(h, "pooledIdle", t);
+            return null;
+        }
+    }
+
+    /** On exit from a pool's "take back" method. */
+    public static void pooledReturned(Object token) {
+        if (token == null) {
+            return;
+        }
+        HookHandler h = handler;
+        try {
+            h.pooledReturned(token);
+        } catch (Throwable t) {
+            report(h, "pooledReturned", t);
         }
     }
 

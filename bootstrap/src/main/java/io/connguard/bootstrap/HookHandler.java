@@ -34,8 +34,19 @@ public abstract class HookHandler {
     public void closed(Object connection) {
     }
 
-    /** A pool of kind {@code pool} (see {@link ConnGuardHooks}) took back an idle connection. */
-    public void pooledIdle(int pool, Object pooled) {
+    /**
+     * A pool of kind {@code pool} (see {@link ConnGuardHooks}) is about to take back an idle
+     * connection. Called before the connection becomes visible in the pool, so that no other
+     * thread can take it out while it is still marked in use.
+     *
+     * @return a token for {@link #pooledReturned}, or null
+     */
+    public Object pooledIdle(int pool, Object pooled) {
+        return null;
+    }
+
+    /** The pool has taken the connection back; {@code token} is what {@link #pooledIdle} returned. */
+    public void pooledReturned(Object token) {
     }
 
     /**

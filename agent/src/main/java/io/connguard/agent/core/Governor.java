@@ -170,26 +170,37 @@ public final class Governor {
     }
 
     /**
-     * A pool took the connection back as idle; {@code handle} closes it if it must be reclaimed.
-     * If connects to its destination are waiting for a slot, the least recently used idle
-     * connection is reclaimed at once: otherwise every caller could end up waiting in connect
-     * while the pool holds all the slots idle (a deadlock until the queue timeout).
+     * A pool is taking the connection back as idle; {@code handle} closes it if it must be
+     * reclaimed. Call this before the connection becomes visible in the pool: marking it idle
+     * afterwards could mark a connection that another thread has already taken out again.
+     *
+     * @return the lease, to pass to {@link #returned} once the pool holds the connection, or null
      */
-    public void idle(Object connection, Closeable handle) {
+    public Lease idle(Object connection, Closeable handle) {
         Lease lease = lookup(connection);
         if (lease == null) {
-            return;
+            return null;
         }
         lease.idleHandle = handle;
         lease.idleSinceNanos = System.nanoTime();
         if (lease.transition(Lease.IN_USE, Lease.IDLE)) {
-            HostState h = lease.host;
-            h.idle.incrementAndGet();
-            if (h.waiting.get() > h.slots.available()) {
-                reclaimIdle(h);
-            }
-        } else {
-            lease.idleHandle = null;
+            lease.host.idle.incrementAndGet();
+            return lease;
+        }
+        lease.idleHandle = null;
+        return null;
+    }
+
+    /**
+     * The pool now holds the connection. If connects to its destination are waiting for a slot,
+     * the least recently used idle connection is reclaimed at once: otherwise every caller could
+     * end up waiting in connect while the pool holds all the slots idle (a deadlock until the
+     * queue timeout).
+     */
+    public void returned(Lease lease) {
+        HostState h = lease.host;
+        if (h.waiting.get() > h.slots.available()) {
+            reclaimIdle(h);
         }
     }
 

@@ -199,6 +199,19 @@ class GovernorTest {
     }
 
     @Test
+    void aConnectionTakenOutBeforeItIsMarkedIdleIsNotMarkedIdle() {
+        Governor g = governor(1, 100, 10);
+        FakeConnection c = new FakeConnection(g);
+        g.beforeConnect(c, "h", 80, 0, true);
+        Lease lease = g.idle(c, c);
+        assertThat(g.taken(c, false)).isTrue();
+        assertThat(g.idle(new Object(), null)).as("untracked").isNull();
+        assertThat(lease.stateName()).isEqualTo("in-use");
+        assertThat(g.reclaimIdle(g.host("h", 80))).isFalse();
+        assertThat(c.closes.get()).isZero();
+    }
+
+    @Test
     void aConnectionInUseIsNeverReclaimed() {
         Governor g = governor(1, 100, 10);
         FakeConnection busy = new FakeConnection(g);
@@ -219,7 +232,7 @@ class GovernorTest {
         try {
             Future<Object> waiter = pool.submit(() -> g.beforeConnect(new Object(), "h", 80, 0, true));
             awaitQueued(g.host("h", 80), 1);
-            g.idle(pooled, pooled); // the pool takes it back while a connect waits
+            g.returned(g.idle(pooled, pooled)); // the pool takes it back while a connect waits
             assertThat(waiter.get(2, TimeUnit.SECONDS)).isNull();
             assertThat(pooled.closes.get()).isEqualTo(1);
         } finally {

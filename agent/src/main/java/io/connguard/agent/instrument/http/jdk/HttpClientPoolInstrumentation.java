@@ -12,7 +12,8 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 /**
  * {@code jdk.internal.net.http.ConnectionPool}, the HTTP/1.1 pool of {@code java.net.http.HttpClient}
- * (JDK 17 and 25): {@code returnToPool(HttpConnection)} marks a connection idle, and
+ * (JDK 17 and 25): {@code returnToPool(HttpConnection)} marks a connection idle (on entry, before another thread
+ * can take it out of the pool), and
  * {@code getConnection(boolean, InetSocketAddress, InetSocketAddress)} hands one out. If ConnGuard
  * reclaimed it, {@code getConnection} returns null and the client opens a new connection, as it
  * does when the pool is empty. (The client also checks {@code isOpen()} on what the pool gives
@@ -48,9 +49,14 @@ public final class HttpClientPoolInstrumentation implements TypeInstrumentation 
         private ReturnAdvice() {
         }
 
-        @Advice.OnMethodExit(suppress = Throwable.class)
-        public static void exit(@Advice.Argument(0) Object connection) {
-            ConnGuardHooks.pooledIdle(ConnGuardHooks.POOL_JDK_HTTPCLIENT, connection);
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        public static Object enter(@Advice.Argument(0) Object connection) {
+            return ConnGuardHooks.pooledIdle(ConnGuardHooks.POOL_JDK_HTTPCLIENT, connection);
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        public static void exit(@Advice.Enter Object token) {
+            ConnGuardHooks.pooledReturned(token);
         }
     }
 }

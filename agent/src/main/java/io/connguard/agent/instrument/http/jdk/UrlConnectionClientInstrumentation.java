@@ -11,7 +11,8 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 /**
  * {@code sun.net.www.http.HttpClient.putInKeepAliveCache()}: an {@code HttpURLConnection}
- * connection going back to the keep-alive cache, idle. {@code HttpsClient} inherits the method,
+ * connection going back to the keep-alive cache, idle: marked idle on entry, before
+ * {@code KeepAliveCache.put} makes it visible to other threads. {@code HttpsClient} inherits the method,
  * so HTTPS connections pass here too.
  */
 public final class UrlConnectionClientInstrumentation implements TypeInstrumentation {
@@ -31,9 +32,14 @@ public final class UrlConnectionClientInstrumentation implements TypeInstrumenta
         private PutAdvice() {
         }
 
-        @Advice.OnMethodExit(suppress = Throwable.class)
-        public static void exit(@Advice.This Object client) {
-            ConnGuardHooks.pooledIdle(ConnGuardHooks.POOL_JDK_URLCONNECTION, client);
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        public static Object enter(@Advice.This Object client) {
+            return ConnGuardHooks.pooledIdle(ConnGuardHooks.POOL_JDK_URLCONNECTION, client);
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        public static void exit(@Advice.Enter Object token) {
+            ConnGuardHooks.pooledReturned(token);
         }
     }
 }
