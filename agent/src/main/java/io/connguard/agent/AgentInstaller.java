@@ -38,9 +38,12 @@ final class AgentInstaller {
                 config.hostLimits().toString(), config.queueMax(), events::recentLeaks));
         ConnGuardHooks.install(new HookBridge(governor));
 
-        Instrumenter.install(inst, Instrumenter.all());
-        AgentLog.info("connguard: started " + version + (late ? " (attached late)" : "") + " in "
-                + (System.nanoTime() - t0) / 1_000_000 + " ms: " + config.describe());
+        long premainMillis = (System.nanoTime() - t0) / 1_000_000;
+        // The start-up line is logged when class rewriting is ready, usually on the background
+        // thread: setting up logging costs tens of milliseconds that premain should not spend.
+        Instrumenter.install(inst, Instrumenter.all(), readyMillis -> AgentLog.info("connguard: started "
+                + version + (late ? " (attached late)" : "") + " (premain " + premainMillis
+                + " ms, class rewriting ready after " + readyMillis + " ms): " + config.describe()));
     }
 
     /**

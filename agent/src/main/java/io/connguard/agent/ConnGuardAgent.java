@@ -4,11 +4,14 @@ import io.connguard.agent.config.AgentConfig;
 import io.connguard.agent.log.AgentLog;
 
 import java.io.IOException;
+import java.io.FileOutputStream;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.instrument.Instrumentation;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.jar.JarFile;
 
 /**
@@ -88,18 +91,39 @@ public final class ConnGuardAgent {
     }
 
     /**
-     * Copies the embedded bootstrap jar to a private temporary file (created with owner-only
-     * permissions, unique per JVM, so nobody can plant classes into the bootstrap path through a
-     * predictable name) and appends it. The JVM opens the file lazily, so it is kept until exit.
+     * Copies the embedded bootstrap jar to a new file in the temporary directory and appends it.
+     * The file is created exclusively (CREATE_NEW) with owner-only permissions, so nobody can plant
+     * classes into the bootstrap path through its name; the JVM opens it lazily, so it is kept until
+     * exit. Not {@code Files.createTempFile}: its name generator initialises {@code SecureRandom}
+     * and with it the whole security provider set-up, which costs start-up time and (JDK 25) loads
+     * {@code sun.nio.ch.SocketChannelImpl} before we can rewrite it on load.
      */
     private static void appendBootstrapJar(Instrumentation inst) throws IOException {
-        Path jar = Files.createTempFile("connguard-bootstrap-", ".jar");
+        Path dir = Path.of(System.getProperty("java.io.tmpdir"));
+        boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
+        Path jar = null;
+        for (int attempt = 0; jar == null; attempt++) {
+            Path candidate = dir.resolve("connguard-bootstrap-" + ProcessHandle.current().pid() + "-"
+                    + Long.toHexString(System.nanoTime()) + "-" + attempt + ".jar");
+            try {
+                jar = posix
+                        ? Files.createFile(candidate, PosixFilePermissions.asFileAttribute(
+                                PosixFilePermissions.fromString("rw-------")))
+                        : Files.createFile(candidate);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 10) {
+                    throw e;
+                }
+            }
+        }
         jar.toFile().deleteOnExit();
-        try (InputStream in = ConnGuardAgent.class.getResourceAsStream(BOOTSTRAP_JAR)) {
+        // java.io, not Files.copy: on JDK 25 an NIO file stream loads SocketChannelImpl.
+        try (InputStream in = ConnGuardAgent.class.getResourceAsStream(BOOTSTRAP_JAR);
+             OutputStream out = new FileOutputStream(jar.toFile())) {
             if (in == null) {
                 throw new IOException(BOOTSTRAP_JAR + " is missing from the agent jar");
             }
-            Files.copy(in, jar, StandardCopyOption.REPLACE_EXISTING);
+            in.transferTo(out);
         }
         inst.appendToBootstrapClassLoaderSearch(new JarFile(jar.toFile()));
     }

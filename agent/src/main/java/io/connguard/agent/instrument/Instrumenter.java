@@ -19,6 +19,7 @@ import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.none;
@@ -29,8 +30,9 @@ import static net.bytebuddy.matcher.ElementMatchers.none;
  * <p>Byte Buddy costs about half a second of class loading to set up, so premain does not wait
  * for it: it registers a {@link LazyTransformer} that knows the names of the types we rewrite and
  * builds Byte Buddy's transformer on a background thread. A rewritten type loaded before that is
- * ready waits for it (bounded), so no connection slips through ungoverned; types already loaded
- * (late attach, or loaded during set-up) are retransformed once it is ready. No class format
+ * ready waits for it (bounded), so no connection slips through ungoverned; types loaded during
+ * set-up are retransformed once it is ready. If one of them is loaded already when premain runs
+ * (late attach), set-up runs at once instead, since no load would pass the gate. No class format
  * changes, so retransformation is always possible and the JDK's classes keep their shape.
  */
 public final class Instrumenter {
@@ -48,15 +50,27 @@ public final class Instrumenter {
                 new HttpClientPoolInstrumentation());
     }
 
-    /** Registers the transformer and starts building Byte Buddy's on the {@code connguard-init} thread. */
-    public static void install(Instrumentation inst, List<TypeInstrumentation> instrumentations) {
+    /**
+     * Registers the transformer and starts building Byte Buddy's on the {@code connguard-init}
+     * thread; {@code onReady} gets the milliseconds it took, on that thread.
+     */
+    public static void install(Instrumentation inst, List<TypeInstrumentation> instrumentations,
+                               LongConsumer onReady) {
         List<String> names = new ArrayList<>();
         for (TypeInstrumentation i : instrumentations) {
             names.add(i.typeName());
         }
         LazyTransformer gate = new LazyTransformer(names);
         inst.addTransformer(gate, true);
-        Thread init = new Thread(() -> gate.initialize(inst, () -> build(instrumentations)), "connguard-init");
+        if (gate.anyLoaded(inst)) {
+            // A rewritten type is already loaded (late attach, or something loaded it before
+            // premain): no load will pass the gate, so set up now rather than leave a window in
+            // which its connects are not governed.
+            gate.setInitThread(Thread.currentThread());
+            gate.initialize(inst, () -> build(instrumentations), onReady);
+            return;
+        }
+        Thread init = new Thread(() -> gate.initialize(inst, () -> build(instrumentations), onReady), "connguard-init");
         init.setDaemon(true);
         gate.setInitThread(init);
         init.start();

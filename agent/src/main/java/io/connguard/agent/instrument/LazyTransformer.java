@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -73,8 +74,18 @@ final class LazyTransformer implements ClassFileTransformer {
         }
     }
 
+    /** Whether one of our types is loaded already. */
+    boolean anyLoaded(Instrumentation inst) {
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (internalNames.contains(c.getName().replace('.', '/'))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Builds the real transformer, then rewrites our types that were loaded before it was ready. */
-    void initialize(Instrumentation inst, Supplier<ClassFileTransformer> factory) {
+    void initialize(Instrumentation inst, Supplier<ClassFileTransformer> factory, LongConsumer onReady) {
         long start = System.nanoTime();
         try {
             delegate = factory.get();
@@ -98,7 +109,7 @@ final class LazyTransformer implements ClassFileTransformer {
                         + t, t);
             }
         }
-        AgentLog.debug("connguard: class rewriting ready in " + (System.nanoTime() - start) / 1_000_000
-                + " ms (" + loaded.size() + " already loaded types retransformed)");
+        AgentLog.debug("connguard: " + loaded.size() + " already loaded types retransformed");
+        onReady.accept((System.nanoTime() - start) / 1_000_000);
     }
 }
