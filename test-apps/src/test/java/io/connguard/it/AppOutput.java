@@ -6,6 +6,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
+import javax.management.MalformedObjectNameException;
+import javax.management.ObjectName;
+
 /**
  * What an application JVM printed, read line by line: {@code RESULT}, {@code FAIL}, {@code JMX}
  * and the other {@code KEY key=value ...} lines of the test apps.
@@ -81,15 +84,25 @@ final class AppOutput {
     /** The attributes of the Host MBean for 127.0.0.1:{@code port}, as printed with {@code --jmx}. */
     Optional<Map<String, String>> hostMBean(int port) {
         return jmxHostLines().stream()
-                .filter(l -> {
-                    String objectName = l.split(" ", 3)[1];
-                    return objectName.contains("port=" + port) && objectName.contains("127.0.0.1");
-                })
+                .filter(l -> isHost(l.split(" ", 3)[1], "127.0.0.1", port))
                 .findFirst()
                 .map(l -> {
                     String[] parts = l.split(" ", 3);
                     return parts.length > 2 ? keyValues(parts[2]) : Map.<String, String>of();
                 });
+    }
+
+    private static boolean isHost(String objectName, String host, int port) {
+        try {
+            ObjectName name = new ObjectName(objectName);
+            String h = name.getKeyProperty("host");
+            if (h != null && h.startsWith("\"")) {
+                h = ObjectName.unquote(h);
+            }
+            return host.equals(h) && String.valueOf(port).equals(name.getKeyProperty("port"));
+        } catch (MalformedObjectNameException e) {
+            return false;
+        }
     }
 
     static Map<String, String> keyValues(String text) {

@@ -234,7 +234,8 @@ final class JvmProcess {
                 pb.redirectOutput(out.toFile());
                 pb.redirectError(err.toFile());
                 String commandLine = envText() + String.join(" ", command);
-                Files.writeString(Artifacts.logDir().resolve(name + ".cmd"), commandLine + "\n", StandardCharsets.UTF_8);
+                Files.writeString(Artifacts.logDir().resolve(name + ".cmd"),
+                        commandLine + "\n" + Artifacts.describeSnapshots(), StandardCharsets.UTF_8);
                 JvmProcess started = new JvmProcess(name, commandLine, pb.start(), out, err);
                 onStart.accept(started);
                 return started;

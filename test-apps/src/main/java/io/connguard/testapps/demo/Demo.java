@@ -84,6 +84,10 @@ public final class Demo {
         int exit;
         try (ChildProcesses children = new ChildProcesses()) {
             exit = new Demo(children, logs).run(agentJar, kinds, threads, requests, cap, delayMs, timeoutSeconds);
+        } catch (Exception e) {
+            System.err.println("demo failed: " + e.getMessage());
+            System.err.println("child logs: " + logs);
+            exit = 1;
         }
         System.exit(exit);
     }
