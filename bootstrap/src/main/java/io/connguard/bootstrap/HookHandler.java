@@ -18,9 +18,11 @@ public abstract class HookHandler {
     /**
      * A client connection is about to connect. See {@link ConnGuardHooks#beforeConnect}.
      *
-     * @return {@code null} to proceed unchanged, an {@link Integer} to proceed with that connect
-     *         timeout in milliseconds instead (time spent waiting was taken off it), or a
-     *         {@link Throwable} that the connect must throw instead of connecting
+     * @return {@code null} to proceed, having taken nothing; a {@link Throwable} that the connect
+     *         must throw instead of connecting; an {@link Integer} to proceed with that connect
+     *         timeout in milliseconds instead (time spent waiting was taken off it), having taken a
+     *         slot; any other object to proceed, having taken a slot. Only a connect that took a
+     *         slot reports its failure through {@link #connectFailed}.
      */
     public Object beforeConnect(Object connection, SocketAddress endpoint, long timeoutMillis, boolean blocking) {
         return null;

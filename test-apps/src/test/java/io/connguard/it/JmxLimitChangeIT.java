@@ -36,7 +36,7 @@ class JmxLimitChangeIT {
                 .env("CONNGUARD_HOST_LIMITS", "127.0.0.1=1")
                 .env("CONNGUARD_QUEUE_TIMEOUT", "60s")
                 .main(QueueTimeoutApp.class)
-                .args("--host", "127.0.0.1", "--port", SERVER.port(), "--max-wait-ms", 90_000)
+                .args("--host", "127.0.0.1", "--port", SERVER.port(), "--max-wait-ms", 90_000, "--hold-ms", 20_000)
                 .start();
         await(app, () -> app.stdoutLines().contains("FIRST connected"), "the first connect");
 
@@ -68,10 +68,15 @@ class JmxLimitChangeIT {
                     .isLessThan(Duration.ofSeconds(5));
             assertThat(jmx.getAttribute(host, "Limit")).isEqualTo(2);
             assertThat(jmx.getAttribute(host, "LimitOverridden")).isEqualTo(true);
+            await(app, () -> SERVER.stats().get("open") == 2, "the server to see both connections");
+            assertThat(jmx.getAttribute(host, "Open")).as("JMX Open matches the server").isEqualTo(2);
+            assertThat(jmx.getAttribute(host, "PeakOpen")).isEqualTo(2);
+            assertThat(jmx.getAttribute(host, "Connects")).isEqualTo(2L);
+            assertThat(jmx.getAttribute(host, "Waits")).isEqualTo(1L);
             Set<ObjectName> agents = jmx.queryNames(new ObjectName("io.connguard:type=Agent"), null);
             assertThat(agents).hasSize(1);
         }
-        assertThat(app.awaitExit(Duration.ofSeconds(30))).isZero();
+        app.kill();
     }
 
     interface Check {

@@ -52,7 +52,20 @@ public final class Governor {
         }
     }
 
-    private static final Integer NO_WAIT = null;
+    /**
+     * Returned by {@link #beforeConnect} when this call took a slot without waiting, so that the
+     * hook knows a failure of this connect must give it back (a failure of a connect that took
+     * nothing, such as a second {@code connect} on a connected socket, must not).
+     */
+    public static final Object ACQUIRED = new Object() {
+        @Override
+        public String toString() {
+            return "ACQUIRED";
+        }
+    };
+
+    /** Returned by {@link #beforeConnect} when this call took nothing. */
+    private static final Object NOTHING = null;
 
     private final LimitResolver limits;
     private final SlotStore store;
@@ -81,18 +94,19 @@ public final class Governor {
      *                      then the connect takes a free slot if there is one (after reclaiming an
      *                      idle one) and otherwise goes ahead ungoverned, counted and logged,
      *                      because blocking the loop would stall every connection it serves
-     * @return {@code null} to connect as asked; an {@link Integer} to connect with that timeout in
-     *         milliseconds instead (what is left of the caller's timeout after waiting); or the
-     *         {@link IOException} to throw instead of connecting
+     * @return {@link #ACQUIRED} if this call took a slot; an {@link Integer} if it took one after
+     *         waiting, the caller's timeout in milliseconds minus the wait, to connect with;
+     *         {@code null} if it took nothing (already counted, or ungoverned on an event loop);
+     *         or the {@link IOException} to throw instead of connecting
      */
     public Object beforeConnect(Object connection, String host, int port, long timeoutMillis, boolean mayWait) {
         if (lookup(connection) != null) {
-            return NO_WAIT; // already counted: a nested or repeated connect of the same object
+            return NOTHING; // already counted: a nested or repeated connect of the same object
         }
         HostState h = host(host, port);
         if (h.slots.tryAcquireNow()) {
             track(connection, h);
-            return NO_WAIT;
+            return ACQUIRED;
         }
         return slowPath(connection, h, timeoutMillis, mayWait);
     }
@@ -107,10 +121,10 @@ public final class Governor {
                 if (!h.slots.tryAcquireNow()) {
                     h.ungoverned.increment();
                     listener.ungoverned(h, Thread.currentThread().getName());
-                    return NO_WAIT;
+                    return NOTHING;
                 }
                 track(connection, h);
-                return NO_WAIT;
+                return ACQUIRED;
             }
             if (h.slots.queued() >= queueMax) {
                 h.queueFull.increment();
@@ -145,7 +159,7 @@ public final class Governor {
                 long left = timeoutMillis - TimeUnit.NANOSECONDS.toMillis(waited);
                 return (int) Math.max(1, Math.min(Integer.MAX_VALUE, left));
             }
-            return NO_WAIT;
+            return ACQUIRED;
         } finally {
             h.waiting.decrementAndGet();
         }

@@ -40,9 +40,9 @@ class GovernorTest {
         Governor g = governor(2, 100, 10);
         Object a = new Object();
         Object b = new Object();
-        assertThat(g.beforeConnect(a, "Registry.Local", 5000, 0, true)).isNull();
+        assertThat(g.beforeConnect(a, "Registry.Local", 5000, 0, true)).isSameAs(Governor.ACQUIRED);
         assertThat(g.beforeConnect(a, "registry.local", 5000, 0, true)).as("same object counts once").isNull();
-        assertThat(g.beforeConnect(b, "registry.local", 5000, 0, true)).isNull();
+        assertThat(g.beforeConnect(b, "registry.local", 5000, 0, true)).isSameAs(Governor.ACQUIRED);
         HostState h = g.host("registry.local", 5000);
         assertThat(h.open()).isEqualTo(2);
         assertThat(h.connects()).isEqualTo(2);
@@ -188,7 +188,7 @@ class GovernorTest {
         assertThat(h.inUse()).isZero();
 
         Object fresh = new Object();
-        assertThat(g.beforeConnect(fresh, "h", 80, 0, true)).isNull();
+        assertThat(g.beforeConnect(fresh, "h", 80, 0, true)).isSameAs(Governor.ACQUIRED);
         assertThat(older.closes.get()).as("least recently used idle one closed").isEqualTo(1);
         assertThat(newer.closes.get()).isZero();
         assertThat(h.reclaimed()).isEqualTo(1);
@@ -233,7 +233,7 @@ class GovernorTest {
             Future<Object> waiter = pool.submit(() -> g.beforeConnect(new Object(), "h", 80, 0, true));
             awaitQueued(g.host("h", 80), 1);
             g.returned(g.idle(pooled, pooled)); // the pool takes it back while a connect waits
-            assertThat(waiter.get(2, TimeUnit.SECONDS)).isNull();
+            assertThat(waiter.get(2, TimeUnit.SECONDS)).isSameAs(Governor.ACQUIRED);
             assertThat(pooled.closes.get()).isEqualTo(1);
         } finally {
             pool.shutdownNow();
@@ -249,12 +249,12 @@ class GovernorTest {
             Future<Object> waiter = pool.submit(() -> g.beforeConnect(new Object(), "h", 80, 0, true));
             awaitQueued(g.host("h", 80), 1);
             g.setLimit("h", 80, 2);
-            assertThat(waiter.get(2, TimeUnit.SECONDS)).isNull();
+            assertThat(waiter.get(2, TimeUnit.SECONDS)).isSameAs(Governor.ACQUIRED);
             HostState h = g.host("h", 80);
             assertThat(h.limit()).isEqualTo(2);
             assertThat(h.limitOverridden()).isTrue();
             g.setLimit("h", 80, 0);
-            assertThat(g.beforeConnect(new Object(), "h", 80, 0, true)).as("0 means no limit").isNull();
+            assertThat(g.beforeConnect(new Object(), "h", 80, 0, true)).as("0 means no limit").isSameAs(Governor.ACQUIRED);
             g.setLimit("h", 80, 1);
             assertThat(g.beforeConnect(new Object(), "h", 80, 50, true)).isInstanceOf(ConnectionLimitException.class);
         } finally {
@@ -267,7 +267,7 @@ class GovernorTest {
         Governor g = governor(1, 10_000, 10);
         g.beforeConnect(new Object(), "h", 80, 0, true);
         long start = System.nanoTime();
-        assertThat(g.beforeConnect(new Object(), "h", 80, 0, false)).isNull();
+        assertThat(g.beforeConnect(new Object(), "h", 80, 0, false)).as("took nothing: ungoverned").isNull();
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(1_000);
         assertThat(g.host("h", 80).ungoverned()).isEqualTo(1);
     }
@@ -286,14 +286,14 @@ class GovernorTest {
         assertThat(h.leaks()).isEqualTo(1);
         assertThat(h.open()).isZero();
         assertThat(events).contains("leak h:80");
-        assertThat(g.beforeConnect(new Object(), "h", 80, 0, true)).isNull();
+        assertThat(g.beforeConnect(new Object(), "h", 80, 0, true)).isSameAs(Governor.ACQUIRED);
     }
 
     @Test
     void noLimitMeansNoWaitButStillCounts() {
         Governor g = governor(0, 100, 10);
         for (int i = 0; i < 100; i++) {
-            assertThat(g.beforeConnect(new Object(), "h", 80, 0, true)).isNull();
+            assertThat(g.beforeConnect(new Object(), "h", 80, 0, true)).isSameAs(Governor.ACQUIRED);
         }
         assertThat(g.host("h", 80).connects()).isEqualTo(100);
     }

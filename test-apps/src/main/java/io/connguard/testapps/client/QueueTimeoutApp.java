@@ -20,11 +20,13 @@ import io.connguard.testapps.common.Args;
  * Prints {@code FIRST connected}, then either {@code EXCEPTION class=<fqcn> message=<one line>} or
  * {@code CONNECTED}, then {@code ISCONNECTEXCEPTION=<true|false>} and {@code WAITEDMS=<n>}.
  * {@code --connect-timeout-ms} is the second connect's own timeout (0 = none, the default, so only
- * ConnGuard's queue timeout applies); {@code --max-wait-ms} bounds the whole wait.
+ * ConnGuard's queue timeout applies); {@code --max-wait-ms} bounds the whole wait; {@code --hold-ms}
+ * keeps both connections open that long after the result lines.
  */
 public final class QueueTimeoutApp {
 
-    static final String USAGE = "QueueTimeoutApp --host 127.0.0.1 --port PORT [--connect-timeout-ms 0] [--max-wait-ms 60000]";
+    static final String USAGE = "QueueTimeoutApp --host 127.0.0.1 --port PORT [--connect-timeout-ms 0] [--max-wait-ms 60000]"
+            + " [--hold-ms 0]";
 
     private QueueTimeoutApp() {
     }
@@ -33,11 +35,13 @@ public final class QueueTimeoutApp {
         InetSocketAddress address;
         int connectTimeoutMs;
         int maxWaitMs;
+        int holdMs;
         try {
-            Args args = Args.parse(argv, Set.of("host", "port", "connect-timeout-ms", "max-wait-ms"), Set.of());
+            Args args = Args.parse(argv, Set.of("host", "port", "connect-timeout-ms", "max-wait-ms", "hold-ms"), Set.of());
             address = new InetSocketAddress(args.required("host"), args.requiredInteger("port", 1, 65535));
             connectTimeoutMs = args.integer("connect-timeout-ms", 0, 0, Integer.MAX_VALUE);
             maxWaitMs = args.integer("max-wait-ms", 60_000, 1, Integer.MAX_VALUE);
+            holdMs = args.integer("hold-ms", 0, 0, 120_000);
         } catch (Args.UsageException e) {
             Args.exitWithUsage("QueueTimeoutApp", USAGE, e);
             return;
@@ -76,6 +80,10 @@ public final class QueueTimeoutApp {
             }
             System.out.println("ISCONNECTEXCEPTION=" + (t instanceof ConnectException));
             System.out.println("WAITEDMS=" + waitedMs);
+            System.out.flush();
+            if (holdMs > 0) {
+                Thread.sleep(holdMs); // keep both connections open, e.g. for a JMX client to look
+            }
             closeQuietly(second.get());
         }
         System.out.flush();

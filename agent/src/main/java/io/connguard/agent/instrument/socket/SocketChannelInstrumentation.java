@@ -42,20 +42,19 @@ public final class SocketChannelInstrumentation implements TypeInstrumentation {
         private ConnectAdvice() {
         }
 
-        @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
-        public static Throwable enter(@Advice.This Object channel, @Advice.Argument(0) SocketAddress remote) {
-            Object decision = ConnGuardHooks.beforeConnect(channel, remote, 0,
-                    ((SelectableChannel) channel).isBlocking());
-            return decision instanceof Throwable ? (Throwable) decision : null;
+        /** As {@link SocketInstrumentation.ConnectAdvice#enter}: a Throwable skips the connect. */
+        @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Throwable.class)
+        public static Object enter(@Advice.This Object channel, @Advice.Argument(0) SocketAddress remote) {
+            return ConnGuardHooks.beforeConnect(channel, remote, 0, ((SelectableChannel) channel).isBlocking());
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Object channel,
-                                @Advice.Enter Throwable denied,
+                                @Advice.Enter Object decision,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
-            if (denied != null) {
-                thrown = denied;
-            } else if (thrown != null) {
+            if (decision instanceof Throwable) {
+                thrown = (Throwable) decision;
+            } else if (thrown != null && decision != null) {
                 ConnGuardHooks.connectFailed(channel);
             }
         }
@@ -65,26 +64,25 @@ public final class SocketChannelInstrumentation implements TypeInstrumentation {
         private BlockingConnectAdvice() {
         }
 
-        @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
-        public static Throwable enter(@Advice.This Object channel,
-                                      @Advice.Argument(0) SocketAddress remote,
-                                      @Advice.Argument(value = 1, readOnly = false) long nanos) {
+        @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Throwable.class)
+        public static Object enter(@Advice.This Object channel,
+                                   @Advice.Argument(0) SocketAddress remote,
+                                   @Advice.Argument(value = 1, readOnly = false) long nanos) {
             long millis = nanos == Long.MAX_VALUE ? 0 : Math.max(1, nanos / 1_000_000L);
             Object decision = ConnGuardHooks.beforeConnect(channel, remote, millis, true);
             if (decision instanceof Integer) {
                 nanos = ((Integer) decision) * 1_000_000L;
-                return null;
             }
-            return decision instanceof Throwable ? (Throwable) decision : null;
+            return decision;
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Object channel,
-                                @Advice.Enter Throwable denied,
+                                @Advice.Enter Object decision,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
-            if (denied != null) {
-                thrown = denied;
-            } else if (thrown != null) {
+            if (decision instanceof Throwable) {
+                thrown = (Throwable) decision;
+            } else if (thrown != null && decision != null) {
                 ConnGuardHooks.connectFailed(channel);
             }
         }

@@ -40,26 +40,28 @@ public final class SocketInstrumentation implements TypeInstrumentation {
         private ConnectAdvice() {
         }
 
-        /** Returns the exception to throw instead of connecting, or null to connect. */
-        @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
-        public static Throwable enter(@Advice.This Socket socket,
-                                      @Advice.Argument(0) SocketAddress endpoint,
-                                      @Advice.Argument(value = 1, readOnly = false) int timeout) {
+        /**
+         * Returns the exception to throw instead of connecting (the connect is then skipped), a
+         * non-null token if this call took a slot, or null if it took nothing.
+         */
+        @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Throwable.class)
+        public static Object enter(@Advice.This Socket socket,
+                                   @Advice.Argument(0) SocketAddress endpoint,
+                                   @Advice.Argument(value = 1, readOnly = false) int timeout) {
             Object decision = ConnGuardHooks.beforeConnect(socket, endpoint, timeout, true);
             if (decision instanceof Integer) {
                 timeout = (Integer) decision; // what is left of the caller's timeout after waiting
-                return null;
             }
-            return decision instanceof Throwable ? (Throwable) decision : null;
+            return decision;
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Socket socket,
-                                @Advice.Enter Throwable denied,
+                                @Advice.Enter Object decision,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
-            if (denied != null) {
-                thrown = denied;
-            } else if (thrown != null) {
+            if (decision instanceof Throwable) {
+                thrown = (Throwable) decision;
+            } else if (thrown != null && decision != null) {
                 ConnGuardHooks.connectFailed(socket);
             }
         }
