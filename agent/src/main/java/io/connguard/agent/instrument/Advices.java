@@ -1,6 +1,7 @@
 package io.connguard.agent.instrument;
 
 import net.bytebuddy.asm.Advice;
+import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.pool.TypePool;
 
@@ -19,8 +20,22 @@ public final class Advices {
     private Advices() {
     }
 
+    /** Enter advice from the nested class {@code enterName} of {@code instrumentation}, exit advice from {@code exit}. */
+    public static Advice of(Class<?> instrumentation, String enterName, Class<?> exit) {
+        return Advice.to(describe(instrumentation.getName() + "$" + enterName), describe(exit.getName()), LOCATOR);
+    }
+
+    private static TypeDescription describe(String name) {
+        return POOL.describe(name).resolve();
+    }
+
+    /** The advice in {@code advice}, a top-level class shared by several instrumentations. */
+    public static Advice of(Class<?> advice) {
+        return Advice.to(describe(advice.getName()), LOCATOR);
+    }
+
     /** The advice in the nested class {@code simpleName} of {@code instrumentation}. */
     public static Advice of(Class<?> instrumentation, String simpleName) {
-        return Advice.to(POOL.describe(instrumentation.getName() + "$" + simpleName).resolve(), LOCATOR);
+        return Advice.to(describe(instrumentation.getName() + "$" + simpleName), LOCATOR);
     }
 }

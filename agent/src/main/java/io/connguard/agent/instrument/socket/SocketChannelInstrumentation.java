@@ -31,11 +31,11 @@ public final class SocketChannelInstrumentation implements TypeInstrumentation {
     @Override
     public AsmVisitorWrapper advice() {
         return new AsmVisitorWrapper.Compound(
-                Advices.of(getClass(), "ConnectAdvice").on(named("connect").and(takesArguments(1))
+                Advices.of(getClass(), "ConnectAdvice", ConnectExitAdvice.class).on(named("connect").and(takesArguments(1))
                         .and(takesArgument(0, named("java.net.SocketAddress")))),
-                Advices.of(getClass(), "BlockingConnectAdvice").on(named("blockingConnect").and(takesArguments(2))
+                Advices.of(getClass(), "BlockingConnectAdvice", ConnectExitAdvice.class).on(named("blockingConnect").and(takesArguments(2))
                         .and(takesArgument(0, named("java.net.SocketAddress"))).and(takesArgument(1, long.class))),
-                Advices.of(getClass(), "CloseAdvice").on(named("implCloseSelectableChannel").and(takesArguments(0))));
+                Advices.of(CloseAdvice.class).on(named("implCloseSelectableChannel").and(takesArguments(0))));
     }
 
     public static final class ConnectAdvice {
@@ -46,17 +46,6 @@ public final class SocketChannelInstrumentation implements TypeInstrumentation {
         @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Throwable.class)
         public static Object enter(@Advice.This Object channel, @Advice.Argument(0) SocketAddress remote) {
             return ConnGuardHooks.beforeConnect(channel, remote, 0, ((SelectableChannel) channel).isBlocking());
-        }
-
-        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Object channel,
-                                @Advice.Enter Object decision,
-                                @Advice.Thrown(readOnly = false) Throwable thrown) {
-            if (decision instanceof Throwable) {
-                thrown = (Throwable) decision;
-            } else if (thrown != null && decision != null) {
-                ConnGuardHooks.connectFailed(channel);
-            }
         }
     }
 
@@ -74,27 +63,6 @@ public final class SocketChannelInstrumentation implements TypeInstrumentation {
                 nanos = ((Integer) decision) * 1_000_000L;
             }
             return decision;
-        }
-
-        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Object channel,
-                                @Advice.Enter Object decision,
-                                @Advice.Thrown(readOnly = false) Throwable thrown) {
-            if (decision instanceof Throwable) {
-                thrown = (Throwable) decision;
-            } else if (thrown != null && decision != null) {
-                ConnGuardHooks.connectFailed(channel);
-            }
-        }
-    }
-
-    public static final class CloseAdvice {
-        private CloseAdvice() {
-        }
-
-        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Object channel) {
-            ConnGuardHooks.closed(channel);
         }
     }
 }

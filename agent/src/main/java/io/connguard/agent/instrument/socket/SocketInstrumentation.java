@@ -31,9 +31,9 @@ public final class SocketInstrumentation implements TypeInstrumentation {
     @Override
     public AsmVisitorWrapper advice() {
         return new AsmVisitorWrapper.Compound(
-                Advices.of(getClass(), "ConnectAdvice").on(named("connect").and(takesArguments(2))
+                Advices.of(getClass(), "ConnectAdvice", ConnectExitAdvice.class).on(named("connect").and(takesArguments(2))
                         .and(takesArgument(0, named("java.net.SocketAddress"))).and(takesArgument(1, int.class))),
-                Advices.of(getClass(), "CloseAdvice").on(named("close").and(takesArguments(0))));
+                Advices.of(CloseAdvice.class).on(named("close").and(takesArguments(0))));
     }
 
     public static final class ConnectAdvice {
@@ -53,27 +53,6 @@ public final class SocketInstrumentation implements TypeInstrumentation {
                 timeout = (Integer) decision; // what is left of the caller's timeout after waiting
             }
             return decision;
-        }
-
-        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Socket socket,
-                                @Advice.Enter Object decision,
-                                @Advice.Thrown(readOnly = false) Throwable thrown) {
-            if (decision instanceof Throwable) {
-                thrown = (Throwable) decision;
-            } else if (thrown != null && decision != null) {
-                ConnGuardHooks.connectFailed(socket);
-            }
-        }
-    }
-
-    public static final class CloseAdvice {
-        private CloseAdvice() {
-        }
-
-        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Socket socket) {
-            ConnGuardHooks.closed(socket);
         }
     }
 }
