@@ -62,7 +62,10 @@ final class Storm {
         assertThat(stats.get("connections")).as("server connections (stats %s)", stats).isPositive();
     }
 
-    /** The Host MBean the client printed with --jmx: Limit=8, PeakOpen at most 8, at least one connect. */
+    /**
+     * The Host MBean the client printed with --jmx: Limit=8, PeakOpen at most 8, no queue timeouts
+     * or connects let past the limit, and as many connects as TCP connections the server accepted.
+     */
     static void assertHostMBean(AppOutput out, HarborServer server) {
         Map<String, String> host = out.hostMBean(server.port()).orElseThrow(() -> new AssertionError(
                 "no io.connguard:type=Host MBean for 127.0.0.1:" + server.port() + " in the --jmx output: " + out.describe()));
@@ -70,5 +73,9 @@ final class Storm {
         assertThat(Long.parseLong(host.get("Limit"))).as("Limit %s", host).isEqualTo(CAP);
         assertThat(Long.parseLong(host.get("PeakOpen"))).as("PeakOpen %s", host).isBetween(1L, (long) CAP);
         assertThat(Long.parseLong(host.get("Connects"))).as("Connects %s", host).isGreaterThanOrEqualTo(1L);
+        Map<String, Long> stats = server.stats();
+        assertThat(Long.parseLong(host.get("Connects"))).as("JMX Connects %s vs the server's %s", host, stats)
+                .isEqualTo(stats.get("connections"));
+        assertThat(host).as("Host MBean attributes").containsEntry("QueueTimeouts", "0").containsEntry("Ungoverned", "0");
     }
 }
