@@ -21,7 +21,7 @@ public final class LoadClient {
 
     static final String USAGE = "LoadClient --kind socket|urlconnection|httpclient-shared|httpclient-per-thread"
             + " --url http://127.0.0.1:PORT/path [--threads 64] [--requests 5] [--connect-timeout-ms 30000]"
-            + " [--request-timeout-ms 30000] [--deadline-ms 300000] [--jmx]";
+            + " [--request-timeout-ms 30000] [--deadline-ms 300000] [--jmx] [--virtual-threads]";
 
     private LoadClient() {
     }
@@ -35,11 +35,12 @@ public final class LoadClient {
         int requestTimeoutMs;
         int deadlineMs;
         boolean jmx;
+        boolean virtual;
         Requester.Factory factory;
         try {
             Args args = Args.parse(argv,
                     Set.of("kind", "url", "threads", "requests", "connect-timeout-ms", "request-timeout-ms", "deadline-ms"),
-                    Set.of("jmx"));
+                    Set.of("jmx", "virtual-threads"));
             kind = args.required("kind");
             target = Target.parse(args.required("url"));
             threads = args.integer("threads", 64, 1, 4096);
@@ -48,13 +49,14 @@ public final class LoadClient {
             requestTimeoutMs = args.integer("request-timeout-ms", 30_000, 0, Integer.MAX_VALUE);
             deadlineMs = args.integer("deadline-ms", 300_000, 1, Integer.MAX_VALUE);
             jmx = args.flag("jmx");
+            virtual = args.flag("virtual-threads");
             factory = factory(kind, target, connectTimeoutMs, requestTimeoutMs);
         } catch (Args.UsageException e) {
             Args.exitWithUsage("LoadClient", USAGE, e);
             return;
         }
         try (Requester.Factory f = factory) {
-            new LoadRun(kind, threads, requests, deadlineMs).run(f, System.out);
+            new LoadRun(kind, threads, requests, deadlineMs, virtual).run(f, System.out);
         }
         if (jmx) {
             JmxDump.print(System.out, 5_000);

@@ -27,11 +27,18 @@ final class LoadRun {
     private final int threads;
     private final int requests;
     private final long deadlineMs;
+    private final boolean virtual;
     private final LongAdder ok = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final Map<String, LongAdder> reasons = new ConcurrentHashMap<>();
 
     LoadRun(String kind, int threads, int requests, long deadlineMs) {
+        this(kind, threads, requests, deadlineMs, false);
+    }
+
+    /** With {@code virtual}, the workers are virtual threads (JDK 21+; this module is Java 17, so by reflection). */
+    LoadRun(String kind, int threads, int requests, long deadlineMs, boolean virtual) {
+        this.virtual = virtual;
         this.kind = kind;
         this.threads = threads;
         this.requests = requests;
@@ -44,8 +51,7 @@ final class LoadRun {
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> workers = new ArrayList<>(threads);
         for (int t = 0; t < threads; t++) {
-            Thread worker = new Thread(() -> work(factory, ready, go), "load-" + t);
-            worker.setDaemon(true);
+            Thread worker = newThread(() -> work(factory, ready, go), "load-" + t);
             workers.add(worker);
             worker.start();
         }
@@ -68,6 +74,22 @@ final class LoadRun {
         printFailures(out);
         out.println("RESULT kind=" + kind + " ok=" + ok.sum() + " failed=" + failed.sum() + " elapsedMs=" + elapsedMs);
         out.flush();
+    }
+
+    private Thread newThread(Runnable task, String name) {
+        if (!virtual) {
+            Thread thread = new Thread(task, name);
+            thread.setDaemon(true);
+            return thread;
+        }
+        try {
+            Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
+            Class<?> type = Class.forName("java.lang.Thread$Builder");
+            builder = type.getMethod("name", String.class).invoke(builder, name);
+            return (Thread) type.getMethod("unstarted", Runnable.class).invoke(builder, task);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("--virtual-threads needs JDK 21 or later: " + e, e);
+        }
     }
 
     private void work(Requester.Factory factory, CountDownLatch ready, CountDownLatch go) {
