@@ -65,7 +65,7 @@ final class HookBridge extends HookHandler {
     @Override
     public Object pooledIdle(int pool, Object pooled) {
         Closeable connection = connectionOf(pool, pooled);
-        return connection == null ? null : governor.idle(connection, connection);
+        return connection == null ? null : governor.idle(counted(connection), connection);
     }
 
     @Override
@@ -83,7 +83,24 @@ final class HookBridge extends HookHandler {
         }
         boolean closed = connection instanceof Socket ? ((Socket) connection).isClosed()
                 : !((Channel) connection).isOpen();
-        return governor.taken(connection, closed);
+        return governor.taken(counted(connection), closed);
+    }
+
+    /**
+     * What the slot was counted on: for a TLS socket layered over a plain one, the plain one. The
+     * pooled object itself stays the handle to close on reclaim, so a TLS connection is closed
+     * as TLS (close_notify, then the socket under it).
+     */
+    private static Object counted(Closeable connection) {
+        if (connection instanceof Socket) {
+            try {
+                return JdkPoolConnections.countedSocket((Socket) connection);
+            } catch (Throwable t) {
+                AgentLog.once(LogLevel.WARN, "ssl-self", "connguard: cannot find the socket under a TLS socket, so idle"
+                        + " HTTPS keep-alive connections of HttpURLConnection are not reclaimed: " + t, null);
+            }
+        }
+        return connection;
     }
 
     private static Closeable connectionOf(int pool, Object pooled) {

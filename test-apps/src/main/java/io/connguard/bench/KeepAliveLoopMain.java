@@ -2,6 +2,8 @@ package io.connguard.bench;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.HttpURLConnection;
 import java.net.Proxy;
 import java.net.URI;
@@ -14,7 +16,8 @@ import java.util.Set;
 /**
  * Child JVM of {@link ProcessBench}: sequential HTTP/1.1 GETs over a kept-alive loopback connection
  * to a tiny JDK HttpServer in this JVM, and prints {@code requests_per_sec=<n>} for the measured
- * part and {@code connections=<n>} (client connections the server saw; 1 means keep-alive held).
+ * part, {@code thread_cpu_us_per_op=<n>} (CPU time of the requesting thread per request) and
+ * {@code connections=<n>} (client connections the server saw; 1 means keep-alive held).
  *
  * <pre>java [-javaagent:connguard-agent.jar] -cp connguard-test-apps.jar io.connguard.bench.KeepAliveLoopMain
  *      [--requests 20000] [--warmup 5000] [--client urlconnection|httpclient]</pre>
@@ -48,14 +51,19 @@ public final class KeepAliveLoopMain {
             } else {
                 throw new IllegalArgumentException("--client must be urlconnection or httpclient, got '" + client + "'");
             }
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean(); // loaded before the measured part
             long bytes = run(loop, warmup);
+            long cpu0 = threads.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             bytes += run(loop, requests);
             long nanos = System.nanoTime() - t0;
+            long cpu = threads.getCurrentThreadCpuTime() - cpu0;
             System.out.printf("client=%s requests=%d warmup=%d seconds=%.3f bytes=%d%n",
                     client, requests, warmup, nanos / 1e9, bytes);
             System.out.println("connections=" + server.connectionsSeen());
             System.out.printf("requests_per_sec=%.1f%n", requests / (nanos / 1e9));
+            // CPU time (user + system) of the requesting thread: less disturbed by scheduling than wall clock
+            System.out.printf("thread_cpu_us_per_op=%.3f%n", cpu / 1e3 / requests);
         }
     }
 

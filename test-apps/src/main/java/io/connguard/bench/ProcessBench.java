@@ -186,14 +186,14 @@ public final class ProcessBench {
         // 2. Loopback connect + close.
         progress("connect+close: " + rounds + " round(s) x " + variants.size() + " variants, " + connectIterations
                 + " iterations after " + connectWarmup + " warm-up");
-        Map<Variant, List<Double>> connect = measureLoop(rounds, ConnectLoopMain.class,
+        Map<Variant, Loop> connect = measureLoop(rounds, ConnectLoopMain.class,
                 List.of("--iterations", String.valueOf(connectIterations), "--warmup", String.valueOf(connectWarmup)),
                 "ops_per_sec", null);
 
         // 3. Keep-alive HTTP with HttpURLConnection.
         progress("keep-alive HTTP: " + rounds + " round(s) x " + variants.size() + " variants, " + requests
                 + " requests after " + requestWarmup + " warm-up");
-        Map<Variant, List<Double>> keepAlive = measureLoop(rounds, KeepAliveLoopMain.class,
+        Map<Variant, Loop> keepAlive = measureLoop(rounds, KeepAliveLoopMain.class,
                 List.of("--requests", String.valueOf(requests), "--warmup", String.valueOf(requestWarmup),
                         "--client", "urlconnection"),
                 "requests_per_sec", "connections");
@@ -257,8 +257,8 @@ public final class ProcessBench {
 
         Variant with = variants.get(1);
         double startDelta = millis(median(startNanos.get(with))) - baseMedianMs;
-        double connectRatio = medianD(connect.get(with)) / medianD(connect.get(base));
-        double keepAliveRatio = medianD(keepAlive.get(with)) / medianD(keepAlive.get(base));
+        double connectRatio = medianD(connect.get(with).rate()) / medianD(connect.get(base).rate());
+        double keepAliveRatio = medianD(keepAlive.get(with).rate()) / medianD(keepAlive.get(base).rate());
         md.append("Against the performance budget (with agent vs without, medians of this run):\n\n");
         md.append(String.format(Locale.ROOT, "- start-up %+.0f ms: %s (goal < 150 ms, limit well under 1 s)%n",
                 startDelta, startDelta < 150 ? "within the goal" : startDelta < 1000 ? "OVER the 150 ms goal" : "OVER budget"));
@@ -273,16 +273,21 @@ public final class ProcessBench {
         System.out.print(md);
     }
 
-    private Map<Variant, List<Double>> measureLoop(int rounds, Class<?> main, List<String> mainArgs, String key,
-                                                   String checkKey) throws Exception {
-        Map<Variant, List<Double>> results = new LinkedHashMap<>();
+    /** Per variant: the rate (ops/s) and the measuring thread's CPU µs per op, one entry per run. */
+    private record Loop(List<Double> rate, List<Double> cpuUs) {
+    }
+
+    private Map<Variant, Loop> measureLoop(int rounds, Class<?> main, List<String> mainArgs, String key,
+                                           String checkKey) throws Exception {
+        Map<Variant, Loop> results = new LinkedHashMap<>();
         for (Variant v : variants) {
-            results.put(v, new ArrayList<>());
+            results.put(v, new Loop(new ArrayList<>(), new ArrayList<>()));
         }
         for (int round = 0; round < rounds; round++) {
             for (Variant v : rotated(variants, round)) {
                 Run r = runChild(v, List.of(), main, mainArgs);
                 double value = Double.parseDouble(value(r, key));
+                double cpu = Double.parseDouble(value(r, "thread_cpu_us_per_op"));
                 if (checkKey != null) {
                     int connections = Integer.parseInt(value(r, checkKey));
                     if (connections > 10) {
@@ -290,27 +295,36 @@ public final class ProcessBench {
                                 + " connections for a keep-alive run: keep-alive was not in effect");
                     }
                 }
-                results.get(v).add(value);
-                progress(String.format(Locale.ROOT, "  round %d %-32s %,.0f %s", round + 1, v.name(), value, key));
+                results.get(v).rate().add(value);
+                results.get(v).cpuUs().add(cpu);
+                progress(String.format(Locale.ROOT, "  round %d %-32s %,10.0f %s, %.2f thread-CPU µs/op",
+                        round + 1, v.name(), value, key, cpu));
             }
         }
         return results;
     }
 
-    private static void appendLoopTable(StringBuilder md, String title, String unit, Map<Variant, List<Double>> results,
+    private static void appendLoopTable(StringBuilder md, String title, String unit, Map<Variant, Loop> results,
                                         Variant base, int rounds) {
         md.append(title).append(", ").append(rounds).append(" run(s) per variant, alternating:\n\n");
-        md.append("| Variant | median ").append(unit).append(" | runs | ratio vs without | time per op vs without |\n");
-        md.append("|---|---:|---|---:|---:|\n");
-        double baseMedian = medianD(results.get(base));
-        for (Map.Entry<Variant, List<Double>> e : results.entrySet()) {
-            double med = medianD(e.getValue());
-            String runs = e.getValue().stream().map(d -> String.format(Locale.ROOT, "%,.0f", d))
+        md.append("| Variant | median ").append(unit).append(" | runs | ratio vs without | wall time per op vs without |"
+                + " thread CPU µs/op (median) | thread CPU vs without |\n");
+        md.append("|---|---:|---|---:|---:|---:|---:|\n");
+        double baseMedian = medianD(results.get(base).rate());
+        double baseCpu = medianD(results.get(base).cpuUs());
+        for (Map.Entry<Variant, Loop> e : results.entrySet()) {
+            double med = medianD(e.getValue().rate());
+            double cpu = medianD(e.getValue().cpuUs());
+            String runs = e.getValue().rate().stream().map(d -> String.format(Locale.ROOT, "%,.0f", d))
                     .collect(Collectors.joining(" / "));
             boolean isBase = e.getKey() == base;
-            md.append(String.format(Locale.ROOT, "| %s | %,.0f | %s | %s | %s |%n", e.getKey().name(), med, runs,
+            md.append(String.format(Locale.ROOT, "| %s | %,.0f | %s | %s | %s | %.2f | %s |%n", e.getKey().name(), med,
+                    runs,
                     isBase ? "1.000" : String.format(Locale.ROOT, "%.3f", med / baseMedian),
-                    isBase ? "—" : String.format(Locale.ROOT, "%+.2f µs", 1e6 / med - 1e6 / baseMedian)));
+                    isBase ? "—" : String.format(Locale.ROOT, "%+.2f µs", 1e6 / med - 1e6 / baseMedian),
+                    cpu,
+                    isBase ? "—" : String.format(Locale.ROOT, "%+.2f µs (%+.1f%%)", cpu - baseCpu,
+                            (cpu / baseCpu - 1) * 100)));
         }
         md.append('\n');
     }

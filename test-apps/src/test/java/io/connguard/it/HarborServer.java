@@ -25,13 +25,20 @@ final class HarborServer implements BeforeAllCallback, AfterAllCallback, BeforeE
 
     private final int cap;
     private final int delayMs;
+    private final boolean tls;
     private JvmProcess process;
     private int port;
     private ServerAdmin admin;
 
     HarborServer(int cap, int delayMs) {
+        this(cap, delayMs, false);
+    }
+
+    /** With {@code tls}, the server speaks HTTPS with a certificate from {@link TlsMaterial}. */
+    HarborServer(int cap, int delayMs, boolean tls) {
         this.cap = cap;
         this.delayMs = delayMs;
+        this.tls = tls;
     }
 
     int port() {
@@ -43,7 +50,7 @@ final class HarborServer implements BeforeAllCallback, AfterAllCallback, BeforeE
     }
 
     String url() {
-        return "http://127.0.0.1:" + port + "/v2/library/app/blobs/sha256:4a5b6c7d8e9f";
+        return (tls ? "https" : "http") + "://127.0.0.1:" + port + "/v2/library/app/blobs/sha256:4a5b6c7d8e9f";
     }
 
     /** open, peak, connections, served, refused, rawpeak (see HarborLikeServer). */
@@ -58,8 +65,13 @@ final class HarborServer implements BeforeAllCallback, AfterAllCallback, BeforeE
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         String name = context.getRequiredTestClass().getSimpleName() + "-server";
+        Object[] args = {"--port", 0, "--admin-port", 0, "--cap", cap, "--delay-ms", delayMs};
+        if (tls) {
+            args = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of(
+                    "--tls-keystore", TlsMaterial.keyStore(), "--tls-password", TlsMaterial.PASSWORD)).toArray();
+        }
         process = JvmProcess.builder(name).jdk(Runtime.version().feature()).main(HarborLikeServer.class)
-                .args("--port", 0, "--admin-port", 0, "--cap", cap, "--delay-ms", delayMs)
+                .args(args)
                 .start();
         try {
             Map<String, String> listening = awaitListening();

@@ -2,6 +2,7 @@ package io.connguard.agent.instrument;
 
 import io.connguard.agent.config.LogLevel;
 import io.connguard.agent.instrument.http.jdk.HttpClientPoolInstrumentation;
+import io.connguard.agent.instrument.http.jdk.HttpsUrlConnectionClientInstrumentation;
 import io.connguard.agent.instrument.http.jdk.KeepAliveCacheInstrumentation;
 import io.connguard.agent.instrument.http.jdk.UrlConnectionClientInstrumentation;
 import io.connguard.agent.instrument.socket.SocketChannelInstrumentation;
@@ -46,6 +47,7 @@ public final class Instrumenter {
                 new SocketInstrumentation(),
                 new SocketChannelInstrumentation(),
                 new UrlConnectionClientInstrumentation(),
+                new HttpsUrlConnectionClientInstrumentation(),
                 new KeepAliveCacheInstrumentation(),
                 new HttpClientPoolInstrumentation());
     }

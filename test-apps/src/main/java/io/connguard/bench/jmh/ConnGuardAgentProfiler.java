@@ -39,7 +39,7 @@ public final class ConnGuardAgentProfiler implements ExternalProfiler {
             for (String opt : options.split(";")) {
                 if (opt.startsWith("jar=")) {
                     chosen = opt.substring(4);
-                    from = "the profiler option jar=";
+                    from = "profiler option jar=";
                 } else if (!opt.isBlank()) {
                     throw new ProfilerException("unknown option '" + opt + "' for " + getClass().getName()
                             + "; the only option is jar=<path to connguard-agent.jar>");
@@ -52,11 +52,11 @@ public final class ConnGuardAgentProfiler implements ExternalProfiler {
         }
         if (chosen == null) {
             chosen = DEFAULT_JAR;
-            from = "the default (relative to the working directory " + Paths.get("").toAbsolutePath() + ")";
+            from = "default " + DEFAULT_JAR + " in the working directory " + Paths.get("").toAbsolutePath();
         }
         Path p = Paths.get(chosen).toAbsolutePath().normalize();
         if (!Files.isRegularFile(p)) {
-            throw new ProfilerException("ConnGuard agent jar not found: " + p + " (from " + from + "). Build it with"
+            throw new ProfilerException("ConnGuard agent jar not found: " + p + " (" + from + "). Build it with"
                     + " `mvn -B -q install -DskipTests` in the project root, run JMH from the project root, or pass"
                     + " -D" + JAR_PROPERTY + "=<path to connguard-agent.jar>.");
         }

@@ -4,7 +4,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.net.Socket;
 
-/** {@code socket}: a fresh {@link Socket} per request, {@code Connection: close}, read to EOF, close. */
+import javax.net.ssl.SSLSocketFactory;
+
+/**
+ * {@code socket}: a fresh {@link Socket} per request, {@code Connection: close}, read to EOF, close.
+ * For an https URL the socket is an unconnected {@code SSLSocket} from the default factory, whose
+ * {@code connect} goes through {@code SSLSocketImpl.connect}.
+ */
 final class SocketRequester implements Requester {
 
     private final Target target;
@@ -19,7 +25,7 @@ final class SocketRequester implements Requester {
 
     @Override
     public String get() throws Exception {
-        try (Socket socket = new Socket()) {
+        try (Socket socket = target.tls() ? SSLSocketFactory.getDefault().createSocket() : new Socket()) {
             socket.connect(target.address(), connectTimeoutMs);
             socket.setSoTimeout(requestTimeoutMs);
             socket.getOutputStream().write(target.closingGetRequest());

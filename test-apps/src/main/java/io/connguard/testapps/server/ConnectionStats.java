@@ -4,6 +4,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.ssl.SslConnection;
 
 /**
  * Counts the TCP connections of the main connector (a Jetty {@link Connection.Listener}) and the
@@ -31,13 +32,26 @@ final class ConnectionStats implements Connection.Listener {
 
     @Override
     public void onOpened(Connection connection) {
+        if (!isNetwork(connection)) {
+            return;
+        }
         connections.incrementAndGet();
         rawPeak.accumulateAndGet(open.incrementAndGet(), Math::max);
     }
 
     @Override
     public void onClosed(Connection connection) {
-        open.decrementAndGet();
+        if (isNetwork(connection)) {
+            open.decrementAndGet();
+        }
+    }
+
+    /**
+     * Over TLS Jetty opens two connections per TCP connection: the TLS one on the socket and the
+     * HTTP one on its decrypted end point. Only the first is a TCP connection.
+     */
+    private static boolean isNetwork(Connection connection) {
+        return !(connection.getEndPoint() instanceof SslConnection.SslEndPoint);
     }
 
     int open() {

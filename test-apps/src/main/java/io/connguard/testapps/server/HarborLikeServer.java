@@ -11,8 +11,12 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import io.connguard.testapps.common.Args;
@@ -23,7 +27,8 @@ import io.connguard.testapps.common.Args;
  *
  * <pre>
  * java -cp connguard-test-apps.jar io.connguard.testapps.server.HarborLikeServer \
- *      [--port 0] [--cap 8] [--delay-ms 40] [--body-bytes 2048] [--admin-port 0] [--grace-ms 50] [--ignore-stdin]
+ *      [--port 0] [--cap 8] [--delay-ms 40] [--body-bytes 2048] [--admin-port 0] [--grace-ms 50]
+ *      [--tls-keystore FILE.p12 --tls-password PW] [--ignore-stdin]
  * </pre>
  *
  * Prints exactly one line {@code LISTENING port=<p> admin=<a>} once both connectors are bound.
@@ -33,7 +38,7 @@ import io.connguard.testapps.common.Args;
 public final class HarborLikeServer {
 
     static final String USAGE = "HarborLikeServer [--port 0] [--cap 8] [--delay-ms 40] [--body-bytes 2048]"
-            + " [--admin-port 0] [--grace-ms 50] [--ignore-stdin]";
+            + " [--admin-port 0] [--grace-ms 50] [--tls-keystore FILE.p12 --tls-password PW] [--ignore-stdin]";
 
     private final Server server;
     private final ServerConnector main;
@@ -41,13 +46,28 @@ public final class HarborLikeServer {
     private final ScheduledExecutorService scheduler;
 
     HarborLikeServer(int port, int adminPort, int cap, long delayMs, long graceMs, int bodyBytes) {
+        this(port, adminPort, cap, delayMs, graceMs, bodyBytes, null, null);
+    }
+
+    /** With a {@code tlsKeyStore} (PKCS12), the main connector speaks HTTPS (HTTP/1.1 over TLS). */
+    HarborLikeServer(int port, int adminPort, int cap, long delayMs, long graceMs, int bodyBytes,
+                     String tlsKeyStore, String tlsPassword) {
         QueuedThreadPool threads = new QueuedThreadPool(256, 8);
         threads.setName("harbor");
         threads.setDaemon(true);
         server = new Server(threads);
 
         ConnectionStats stats = new ConnectionStats();
-        main = new ServerConnector(server, 1, 2);
+        if (tlsKeyStore == null) {
+            main = new ServerConnector(server, 1, 2);
+        } else {
+            SslContextFactory.Server tls = new SslContextFactory.Server();
+            tls.setKeyStorePath(tlsKeyStore);
+            tls.setKeyStorePassword(tlsPassword);
+            tls.setKeyStoreType("PKCS12");
+            main = new ServerConnector(server, 1, 2, new SslConnectionFactory(tls, "http/1.1"),
+                    new HttpConnectionFactory(new HttpConfiguration()));
+        }
         main.setName("main");
         main.setHost("127.0.0.1");
         main.setPort(port);
@@ -104,7 +124,8 @@ public final class HarborLikeServer {
         Args args;
         try {
             args = Args.parse(argv,
-                    Set.of("port", "cap", "delay-ms", "body-bytes", "admin-port", "grace-ms"),
+                    Set.of("port", "cap", "delay-ms", "body-bytes", "admin-port", "grace-ms", "tls-keystore",
+                            "tls-password"),
                     Set.of("ignore-stdin"));
         } catch (Args.UsageException e) {
             Args.exitWithUsage("HarborLikeServer", USAGE, e);
@@ -118,7 +139,9 @@ public final class HarborLikeServer {
                     args.integer("cap", 8, 0, 1_000_000),
                     args.integer("delay-ms", 40, 0, 600_000),
                     args.integer("grace-ms", 50, 0, 60_000),
-                    args.integer("body-bytes", 2048, 0, 64 * 1024 * 1024));
+                    args.integer("body-bytes", 2048, 0, 64 * 1024 * 1024),
+                    args.string("tls-keystore", null),
+                    args.string("tls-password", "changeit"));
         } catch (Args.UsageException e) {
             Args.exitWithUsage("HarborLikeServer", USAGE, e);
             return;

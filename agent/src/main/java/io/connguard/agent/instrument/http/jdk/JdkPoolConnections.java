@@ -7,16 +7,19 @@ import java.lang.invoke.VarHandle;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
 
+import javax.net.ssl.SSLSocket;
+
 /**
  * Finds the socket or channel behind a JDK pool's connection object. The pools hold them in
- * non-exported packages ({@code sun.net} of {@code java.base}, {@code jdk.internal.net.http} of
- * {@code java.net.http}); the agent opens those packages to itself at start-up
+ * non-exported packages ({@code sun.net} and {@code sun.security.ssl} of {@code java.base},
+ * {@code jdk.internal.net.http} of {@code java.net.http}); the agent opens those packages to itself at start-up
  * ({@link io.connguard.agent.ConnGuardAgent}), and the handles are looked up on first use, never
  * in premain.
  */
 public final class JdkPoolConnections {
 
     private static volatile VarHandle serverSocket;
+    private static volatile VarHandle sslSelf;
     private static volatile MethodHandle channel;
 
     private JdkPoolConnections() {
@@ -32,6 +35,25 @@ public final class JdkPoolConnections {
             serverSocket = h;
         }
         return (Socket) h.get(httpClient);
+    }
+
+    /**
+     * The socket ConnGuard counted for {@code socket}: itself, or for a TLS socket layered over a
+     * plain one ({@code HttpsURLConnection} connects a plain socket, then wraps it), the plain one,
+     * which {@code sun.security.ssl.BaseSSLSocketImpl.self} holds (JDK 17 and 25).
+     */
+    public static Socket countedSocket(Socket socket) throws ReflectiveOperationException {
+        if (!(socket instanceof SSLSocket)) {
+            return socket;
+        }
+        VarHandle h = sslSelf;
+        if (h == null) {
+            Class<?> base = superclassNamed(socket.getClass(), "sun.security.ssl.BaseSSLSocketImpl");
+            h = MethodHandles.privateLookupIn(base, MethodHandles.lookup()).findVarHandle(base, "self", Socket.class);
+            sslSelf = h;
+        }
+        Socket self = (Socket) h.get(socket);
+        return self == null ? socket : self;
     }
 
     /** {@code jdk.internal.net.http.HttpConnection.channel()} of a pooled HTTP/1.1 connection. */

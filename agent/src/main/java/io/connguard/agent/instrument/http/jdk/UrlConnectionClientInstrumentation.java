@@ -12,8 +12,8 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 /**
  * {@code sun.net.www.http.HttpClient.putInKeepAliveCache()}: an {@code HttpURLConnection}
  * connection going back to the keep-alive cache, idle: marked idle on entry, before
- * {@code KeepAliveCache.put} makes it visible to other threads. {@code HttpsClient} inherits the method,
- * so HTTPS connections pass here too.
+ * {@code KeepAliveCache.put} makes it visible to other threads. {@code HttpsClient} overrides the method; see
+ * {@link HttpsUrlConnectionClientInstrumentation}.
  */
 public final class UrlConnectionClientInstrumentation implements TypeInstrumentation {
 
