@@ -94,10 +94,10 @@ final class AgentEvents implements Governor.Listener {
 
     @Override
     public void ungoverned(HostState host, String threadName) {
-        AgentLog.once(LogLevel.WARN, "ungoverned:" + host.key(), "connguard: a non-blocking connect to "
-                + host.key() + " on event-loop thread \"" + threadName + "\" went ahead over the limit of "
-                + host.limit() + " because an event loop must never wait; counted as Ungoverned in JMX"
-                + " (logged once per host)", null);
+        AgentLog.once(LogLevel.WARN, "ungoverned:" + host.key(), "connguard: a connect to " + host.key()
+                + " on thread \"" + threadName + "\" went ahead over the limit of " + host.limit()
+                + ": non-blocking connects and event-loop threads never wait for a slot; counted as Ungoverned in"
+                + " JMX (logged once per host)", null);
     }
 
     @Override

@@ -32,7 +32,7 @@ final class AgentInstaller {
         Reaper reaper = new Reaper();
         AgentEvents events = new AgentEvents(reaper::start);
         Governor governor = new Governor(config::limitFor, new LocalSlotStore(), config.queueTimeoutMillis(),
-                config.queueMax(), events);
+                config.queueMax(), events, new WaitRules());
         reaper.governor = governor;
         events.setJmx(new JmxRegistrar(governor, version, config.describe(), config.maxPerHost(),
                 config.hostLimits().toString(), config.queueMax(), events::recentLeaks));

@@ -8,11 +8,10 @@ import io.connguard.agent.log.AgentLog;
 import io.connguard.bootstrap.ConnGuardHooks;
 import io.connguard.bootstrap.HookHandler;
 
-import java.io.Closeable;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
-import java.nio.channels.Channel;
+import java.nio.channels.SocketChannel;
 
 /**
  * The agent's {@link HookHandler}: turns what the rewritten code reports into calls on the
@@ -21,12 +20,14 @@ import java.nio.channels.Channel;
  */
 final class HookBridge extends HookHandler {
 
+    /** Reclaims an {@code HttpURLConnection} keep-alive socket (TLS or plain) by closing it. */
+    private static final Governor.PooledCloser CLOSE_SOCKET = pooled -> ((Socket) pooled).close();
     /**
-     * The thread class of {@code java.net.http.HttpClient}'s selector loop (JDK 11 to 25). It runs
-     * {@code finishConnect} and completes futures; when a dependent stage starts a new exchange on
-     * it, {@code PlainHttpConnection.connectAsync} calls {@code SocketChannel.connect} there.
+     * Reclaims a {@code java.net.http.HttpClient} pooled connection through its own
+     * {@code HttpConnection.close()}, so the client forgets it too (closing only the channel would
+     * leave it in the client's set of open connections for good).
      */
-    private static final String JDK_HTTPCLIENT_SELECTOR = "jdk.internal.net.http.HttpClientImpl$SelectorManager";
+    private static final Governor.PooledCloser CLOSE_HTTP_CONNECTION = JdkPoolConnections::closeHttpConnection;
 
     private final Governor governor;
 
@@ -41,15 +42,7 @@ final class HookBridge extends HookHandler {
         }
         InetSocketAddress address = (InetSocketAddress) endpoint;
         return governor.beforeConnect(connection, address.getHostString(), address.getPort(), timeoutMillis,
-                !isEventLoop(Thread.currentThread()));
-    }
-
-    /**
-     * A connect on an event-loop thread must never wait: the loop serves every other connection of
-     * its client, including the ones whose close would free the slot we would wait for.
-     */
-    static boolean isEventLoop(Thread thread) {
-        return thread.getClass().getName().equals(JDK_HTTPCLIENT_SELECTOR);
+                blocking);
     }
 
     @Override
@@ -64,8 +57,21 @@ final class HookBridge extends HookHandler {
 
     @Override
     public Object pooledIdle(int pool, Object pooled) {
-        Closeable connection = connectionOf(pool, pooled);
-        return connection == null ? null : governor.idle(counted(connection), connection);
+        try {
+            switch (pool) {
+                case ConnGuardHooks.POOL_JDK_URLCONNECTION: {
+                    Socket socket = JdkPoolConnections.urlConnectionSocket(pooled);
+                    return socket == null ? null : governor.idle(counted(socket), socket, CLOSE_SOCKET);
+                }
+                case ConnGuardHooks.POOL_JDK_HTTPCLIENT:
+                    return governor.idle(JdkPoolConnections.httpClientChannel(pooled), pooled, CLOSE_HTTP_CONNECTION);
+                default:
+                    return null;
+            }
+        } catch (Throwable t) {
+            cannotSeeInside(pool, pooled, t);
+            return null;
+        }
     }
 
     @Override
@@ -77,47 +83,38 @@ final class HookBridge extends HookHandler {
 
     @Override
     public boolean pooledTaken(int pool, Object pooled) {
-        Closeable connection = connectionOf(pool, pooled);
-        if (connection == null) {
+        try {
+            switch (pool) {
+                case ConnGuardHooks.POOL_JDK_URLCONNECTION: {
+                    Socket socket = JdkPoolConnections.urlConnectionSocket(pooled);
+                    // A cached client whose socket is gone was closed: never hand it out.
+                    return socket != null && governor.taken(counted(socket), socket.isClosed());
+                }
+                case ConnGuardHooks.POOL_JDK_HTTPCLIENT: {
+                    SocketChannel channel = JdkPoolConnections.httpClientChannel(pooled);
+                    return channel == null || governor.taken(channel, !channel.isOpen());
+                }
+                default:
+                    return true;
+            }
+        } catch (Throwable t) {
+            cannotSeeInside(pool, pooled, t);
             return true;
         }
-        boolean closed = connection instanceof Socket ? ((Socket) connection).isClosed()
-                : !((Channel) connection).isOpen();
-        return governor.taken(counted(connection), closed);
     }
 
     /**
      * What the slot was counted on: for a TLS socket layered over a plain one, the plain one. The
-     * pooled object itself stays the handle to close on reclaim, so a TLS connection is closed
+     * pooled socket itself stays the handle to close on reclaim, so a TLS connection is closed
      * as TLS (close_notify, then the socket under it).
      */
-    private static Object counted(Closeable connection) {
-        if (connection instanceof Socket) {
-            try {
-                return JdkPoolConnections.countedSocket((Socket) connection);
-            } catch (Throwable t) {
-                AgentLog.once(LogLevel.WARN, "ssl-self", "connguard: cannot find the socket under a TLS socket, so idle"
-                        + " HTTPS keep-alive connections of HttpURLConnection are not reclaimed: " + t, null);
-            }
-        }
-        return connection;
+    private static Object counted(Socket socket) throws ReflectiveOperationException {
+        return JdkPoolConnections.countedSocket(socket);
     }
 
-    private static Closeable connectionOf(int pool, Object pooled) {
-        try {
-            switch (pool) {
-                case ConnGuardHooks.POOL_JDK_URLCONNECTION:
-                    return JdkPoolConnections.urlConnectionSocket(pooled);
-                case ConnGuardHooks.POOL_JDK_HTTPCLIENT:
-                    return JdkPoolConnections.httpClientChannel(pooled);
-                default:
-                    return null;
-            }
-        } catch (Throwable t) {
-            AgentLog.once(LogLevel.WARN, "pool:" + pool, "connguard: cannot see inside the JDK connection pool ("
-                    + pooled.getClass().getName() + "), so its idle connections are not reclaimed: " + t, null);
-            return null;
-        }
+    private static void cannotSeeInside(int pool, Object pooled, Throwable t) {
+        AgentLog.once(LogLevel.WARN, "pool:" + pool, "connguard: cannot see inside the JDK connection pool ("
+                + pooled.getClass().getName() + "), so its idle connections are not reclaimed: " + t, null);
     }
 
     @Override

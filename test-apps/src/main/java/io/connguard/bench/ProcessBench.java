@@ -15,6 +15,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -59,8 +62,11 @@ public final class ProcessBench {
 
     /** The three variants, in the order of the tables; the first is the baseline. */
     private final List<Variant> variants;
+    /** Start-up only: -javaagent with a premain that does nothing, the floor under any agent. */
+    private final Variant noopAgent;
 
-    private record Variant(String name, boolean agent, Map<String, String> env) {
+    /** One way to start the child JVM: with {@code -javaagent:<agentJar>} unless it is null, and extra environment. */
+    private record Variant(String name, Path agentJar, Map<String, String> env) {
     }
 
     /** launchedEpochMs: the wall clock just before the child was started, to compare with what it prints. */
@@ -80,11 +86,12 @@ public final class ProcessBench {
             }
         }
         this.baseEnv = env;
-        this.variants = List.of(
-                new Variant("without agent", false, Map.of()),
-                new Variant("with agent", true, Map.of("CONNGUARD_MAX_PER_HOST", "1000")),
-                new Variant("agent, CONNGUARD_ENABLED=false", true, Map.of("CONNGUARD_ENABLED", "false")));
         this.tmp = Files.createTempDirectory("connguard-processbench-");
+        this.variants = List.of(
+                new Variant("without agent", null, Map.of()),
+                new Variant("with agent", agentJar, Map.of("CONNGUARD_MAX_PER_HOST", "1000")),
+                new Variant("agent, CONNGUARD_ENABLED=false", agentJar, Map.of("CONNGUARD_ENABLED", "false")));
+        this.noopAgent = new Variant("empty agent (JVM's own cost of -javaagent)", writeNoopAgentJar(tmp), Map.of());
     }
 
     public static void main(String[] argv) throws Exception {
@@ -147,7 +154,9 @@ public final class ProcessBench {
         Map<Variant, List<Long>> agentMillis = new LinkedHashMap<>();
         Map<Variant, List<Long>> toMainNanos = new LinkedHashMap<>();
         Map<Variant, Boolean> cdsWarning = new LinkedHashMap<>();
-        for (Variant v : variants) {
+        List<Variant> startupVariants = new ArrayList<>(variants);
+        startupVariants.add(noopAgent);
+        for (Variant v : startupVariants) {
             startNanos.put(v, new ArrayList<>());
             agentMillis.put(v, new ArrayList<>());
             toMainNanos.put(v, new ArrayList<>());
@@ -155,7 +164,7 @@ public final class ProcessBench {
         }
         progress("start-up: " + startupRuns + " runs per variant (+2 discarded)");
         for (int i = -2; i < startupRuns; i++) {
-            for (Variant v : rotated(variants, i)) {
+            for (Variant v : rotated(startupVariants, i)) {
                 Run r = runChild(v, List.of(), HelloMain.class, List.of());
                 if (!r.stdout().startsWith("hello")) {
                     throw new IllegalStateException(v.name() + ": HelloMain printed no greeting; stderr:\n" + r.stderr());
@@ -177,8 +186,8 @@ public final class ProcessBench {
 
         // Where start-up time goes: one run per variant with class loading logged.
         Map<Variant, ClassLoads> loads = new LinkedHashMap<>();
-        for (Variant v : variants) {
-            Path log = tmp.resolve("classload-" + variants.indexOf(v) + ".log");
+        for (Variant v : startupVariants) {
+            Path log = tmp.resolve("classload-" + startupVariants.indexOf(v) + ".log");
             runChild(v, List.of("-Xlog:class+load=info:file=" + log), HelloMain.class, List.of());
             loads.put(v, ClassLoads.read(log));
         }
@@ -217,33 +226,36 @@ public final class ProcessBench {
 
         md.append("JVM start-up, trivial main (`HelloMain`), wall clock per process, ").append(startupRuns)
                 .append(" runs per variant, interleaved:\n\n");
+        boolean ownTimes = agentMillis.values().stream().anyMatch(l -> !l.isEmpty());
         md.append("| Variant | median ms | p90 ms | min ms | median vs without | launch to main() (median) |"
-                + " agent log \"started in\" (median) | CDS warning |\n");
-        md.append("|---|---:|---:|---:|---:|---:|---:|---|\n");
+                + (ownTimes ? " agent log \"started in\" (median) |" : "") + " CDS warning |\n");
+        md.append("|---|---:|---:|---:|---:|---:|" + (ownTimes ? "---:|" : "") + "---|\n");
         double baseMedianMs = millis(median(startNanos.get(base)));
         double baseToMainMs = millis(median(toMainNanos.get(base)));
-        for (Variant v : variants) {
+        for (Variant v : startupVariants) {
             List<Long> s = startNanos.get(v);
             double med = millis(median(s));
             List<Long> own = agentMillis.get(v);
             double toMain = millis(median(toMainNanos.get(v)));
-            md.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.0f | %s | %s | %s | %s |%n", v.name(), med,
+            md.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.0f | %s | %s |%s %s |%n", v.name(), med,
                     millis(percentile(s, 90)), millis(Collections.min(s)),
                     v == base ? "—" : String.format(Locale.ROOT, "%+.0f ms", med - baseMedianMs),
                     v == base ? String.format(Locale.ROOT, "%.0f ms", toMain)
                             : String.format(Locale.ROOT, "%.0f ms (%+.0f)", toMain, toMain - baseToMainMs),
-                    own.isEmpty() ? "—" : String.format(Locale.ROOT, "%.0f ms", millis(median(own))),
+                    !ownTimes ? "" : own.isEmpty() ? " — |" : String.format(Locale.ROOT, " %.0f ms |", millis(median(own))),
                     cdsWarning.get(v) ? "yes" : "no"));
         }
         md.append("\n\"Launch to main()\" is from just before starting the process to the first line of main()"
-                + " (millisecond clock), so it contains premain. \"Started in\" is what the agent's own log line says"
-                + " (the agent's choice of start and end points, not the whole premain).\n\n");
+                + " (millisecond clock), so it contains premain." + (ownTimes ? " \"Started in\" is what the agent's own"
+                + " log line says (the agent's choice of start and end points, not the whole premain)." : "")
+                + " \"CDS warning\": the JVM printed that appending to the bootstrap class path limits class data"
+                + " sharing to boot loader classes.\n\n");
 
         md.append("Classes loaded by the trivial main (`-Xlog:class+load`, one run per variant):\n\n");
         md.append("| Variant | classes loaded | from the CDS archive | not from CDS: JDK | not from CDS: ConnGuard |"
                 + " not from CDS: other |\n");
         md.append("|---|---:|---:|---:|---:|---:|\n");
-        for (Variant v : variants) {
+        for (Variant v : startupVariants) {
             ClassLoads c = loads.get(v);
             md.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d | %d |%n", v.name(), c.total, c.shared,
                     c.jdk, c.connguard, c.other));
@@ -333,8 +345,8 @@ public final class ProcessBench {
     private Run runChild(Variant v, List<String> jvmOptions, Class<?> main, List<String> mainArgs) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
-        if (v.agent()) {
-            cmd.add("-javaagent:" + agentJar);
+        if (v.agentJar() != null) {
+            cmd.add("-javaagent:" + v.agentJar());
         }
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
@@ -503,6 +515,18 @@ public final class ProcessBench {
                 }
             }
         }
+    }
+
+    /** A jar with only a manifest whose Premain-Class is {@link NoopAgent} (loaded from the class path). */
+    private static Path writeNoopAgentJar(Path dir) throws IOException {
+        Manifest m = new Manifest();
+        m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        m.getMainAttributes().putValue("Premain-Class", NoopAgent.class.getName());
+        Path jar = dir.resolve("noop-agent.jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), m)) {
+            out.flush();
+        }
+        return jar;
     }
 
     private static List<Variant> rotated(List<Variant> list, int by) {

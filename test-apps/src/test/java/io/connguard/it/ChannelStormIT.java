@@ -1,6 +1,9 @@
 package io.connguard.it;
 
+import java.util.Map;
 import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,7 +23,7 @@ class ChannelStormIT {
     final Jvms jvms = new Jvms();
 
     static Stream<Arguments> jdksAndKinds() {
-        return Storm.jdksAndKinds("channel-blocking", "channel-nonblocking");
+        return Storm.jdksAndKinds("channel-blocking");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -39,5 +42,29 @@ class ChannelStormIT {
 
         Storm.assertGoverned(out, SERVER);
         Storm.assertHostMBean(out, SERVER);
+    }
+
+    /**
+     * A non-blocking connect never waits (its caller is usually a selector loop): within the limit
+     * it takes a slot, beyond it it goes ahead, counted as Ungoverned and logged once. Every
+     * connection the server saw is accounted for in JMX.
+     */
+    @ParameterizedTest(name = "jdk{0}")
+    @ValueSource(ints = {17, 25})
+    void withTheAgentANonBlockingConnectIsCountedButNeverWaits(int jdk) {
+        AppOutput out = jvms.run(jvms.java(jdk).agent().env("CONNGUARD_HOST_LIMITS", Storm.HOST_LIMITS)
+                .main(ChannelApp.class).args(Storm.loadArgs(SERVER, "channel-nonblocking", true)));
+
+        assertThat(out.ok() + out.failed()).as("every request accounted for: %s", out.describe()).isEqualTo(Storm.TOTAL);
+        Map<String, String> host = out.hostMBean(SERVER.port()).orElseThrow(() -> new AssertionError(
+                "no Host MBean for the server: " + out.describe()));
+        Map<String, Long> stats = SERVER.stats();
+        assertThat(host).as("nothing waited").containsEntry("Waits", "0").containsEntry("QueueTimeouts", "0");
+        long connects = Long.parseLong(host.get("Connects"));
+        long ungoverned = Long.parseLong(host.get("Ungoverned"));
+        assertThat(ungoverned).as("connects beyond the limit went ahead: %s", host).isPositive();
+        assertThat(connects + ungoverned).as("JMX %s vs server %s", host, stats).isEqualTo(stats.get("connections"));
+        assertThat(out.stderrLines()).as(out.describe())
+                .anyMatch(l -> l.contains("connguard") && l.contains("never wait") && l.contains("Ungoverned"));
     }
 }

@@ -37,8 +37,8 @@ class SelectorThreadIT {
         assertThat(Long.parseLong(result.get("elapsedMs"))).as("the redirect did not wait for the 20 s queue timeout")
                 .isLessThan(10_000L);
         assertThat(out.stderrLines()).as(out.describe())
-                .anyMatch(l -> l.contains("connguard") && l.contains("event-loop thread \"HttpClient-")
-                        && l.contains("SelectorManager"));
+                .anyMatch(l -> l.contains("connguard") && l.contains("thread \"HttpClient-")
+                        && l.contains("SelectorManager") && l.contains("never wait"));
         Map<String, String> host = out.hostMBean(SERVER.port())
                 .orElseThrow(() -> new AssertionError("no Host MBean for the server: " + out.describe()));
         assertThat(host).containsEntry("Ungoverned", "1").containsEntry("Limit", "1");

@@ -2,7 +2,6 @@ package io.connguard.agent.core;
 
 import io.connguard.ConnectionLimitException;
 
-import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.ref.Reference;
@@ -29,6 +28,19 @@ public final class Governor {
     /** Where limits come from (configuration); consulted once per new destination. */
     public interface LimitResolver {
         int limitFor(String host, int port);
+    }
+
+    /**
+     * Whether the current connect may wait in line. Asked only when it would have to wait, so it
+     * may be costly (a stack walk) without slowing the fast path.
+     */
+    public interface WaitPolicy {
+        boolean mayWait(Object connection, boolean blocking);
+    }
+
+    /** Closes a pooled connection the way its pool would (see {@link #idle}). */
+    public interface PooledCloser {
+        void close(Object pooled) throws Throwable;
     }
 
     /** Events for logs and JMX. Called on the thread that caused them; must not block. */
@@ -72,6 +84,7 @@ public final class Governor {
     private final long queueTimeoutNanos;
     private final int queueMax;
     private final Listener listener;
+    private final WaitPolicy waitPolicy;
 
     private final ConcurrentHashMap<HostKey, HostState> hosts = new ConcurrentHashMap<>();
     /** Every open lease, keyed by itself; found by connection through {@link Lease.Probe}. */
@@ -79,6 +92,12 @@ public final class Governor {
     private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
 
     public Governor(LimitResolver limits, SlotStore store, long queueTimeoutMillis, int queueMax, Listener listener) {
+        this(limits, store, queueTimeoutMillis, queueMax, listener, (connection, blocking) -> blocking);
+    }
+
+    public Governor(LimitResolver limits, SlotStore store, long queueTimeoutMillis, int queueMax, Listener listener,
+                    WaitPolicy waitPolicy) {
+        this.waitPolicy = waitPolicy;
         this.limits = limits;
         this.store = store;
         this.queueTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(queueTimeoutMillis);
@@ -90,16 +109,18 @@ public final class Governor {
      * A client connection is about to connect to {@code host:port}.
      *
      * @param timeoutMillis the caller's connect timeout, 0 for none; a wait never exceeds it
-     * @param mayWait       false on a thread that must never block (a selector or event loop):
-     *                      then the connect takes a free slot if there is one (after reclaiming an
-     *                      idle one) and otherwise goes ahead ungoverned, counted and logged,
-     *                      because blocking the loop would stall every connection it serves
+     * @param blocking      false for a non-blocking channel connect; whether a connect that has to
+     *                      wait may do so is the {@link WaitPolicy}'s call. One that may not (a
+     *                      non-blocking connect, a selector or event-loop thread) takes a free slot
+     *                      if there is one after reclaiming an idle one, and otherwise goes ahead
+     *                      ungoverned, counted and logged: blocking a loop would stall every
+     *                      connection it serves, and a non-blocking caller never expects to block
      * @return {@link #ACQUIRED} if this call took a slot; an {@link Integer} if it took one after
      *         waiting, the caller's timeout in milliseconds minus the wait, to connect with;
      *         {@code null} if it took nothing (already counted, or ungoverned on an event loop);
      *         or the {@link IOException} to throw instead of connecting
      */
-    public Object beforeConnect(Object connection, String host, int port, long timeoutMillis, boolean mayWait) {
+    public Object beforeConnect(Object connection, String host, int port, long timeoutMillis, boolean blocking) {
         if (lookup(connection) != null) {
             return NOTHING; // already counted: a nested or repeated connect of the same object
         }
@@ -108,16 +129,16 @@ public final class Governor {
             track(connection, h);
             return ACQUIRED;
         }
-        return slowPath(connection, h, timeoutMillis, mayWait);
+        return slowPath(connection, h, timeoutMillis, blocking);
     }
 
-    private Object slowPath(Object connection, HostState h, long timeoutMillis, boolean mayWait) {
+    private Object slowPath(Object connection, HostState h, long timeoutMillis, boolean blocking) {
         h.waiting.incrementAndGet();
         try {
             // Idle pooled connections hold slots: give one back before waiting for it. Counted in
             // 'waiting' first, so that a connection going idle concurrently sees us and reclaims.
             reclaimIdle(h);
-            if (!mayWait) {
+            if (!waitPolicy.mayWait(connection, blocking)) {
                 if (!h.slots.tryAcquireNow()) {
                     h.ungoverned.increment();
                     listener.ungoverned(h, Thread.currentThread().getName());
@@ -139,13 +160,21 @@ public final class Governor {
             }
             h.waits.increment();
             long start = System.nanoTime();
+            // A thread interrupted before it had to wait connects normally without the agent (a
+            // platform thread's Socket.connect ignores the flag), so only an interrupt that
+            // arrives while waiting ends the wait; the flag is kept either way.
+            boolean interruptedBefore = Thread.interrupted();
             boolean acquired;
             try {
                 acquired = budget > 0 && h.slots.tryAcquire(budget);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                interruptedBefore = true;
                 return new InterruptedIOException("connguard: interrupted while waiting for a connection slot to "
                         + h.key());
+            } finally {
+                if (interruptedBefore) {
+                    Thread.currentThread().interrupt();
+                }
             }
             long waited = System.nanoTime() - start;
             h.waitNanos.add(waited);
@@ -167,10 +196,13 @@ public final class Governor {
 
     private void track(Object connection, HostState h) {
         Lease lease = new Lease(connection, h, collected, System.currentTimeMillis(), Thread.currentThread().getName());
-        leases.put(lease, lease);
+        // Visible to close() last, so a release never runs before the host counts the lease. A
+        // close racing with this (a watchdog closing a socket mid-connect) finds nothing, but
+        // then the real connect fails on the closed socket and connectFailed releases it.
         h.leases.add(lease);
         h.recordOpen();
         h.connects.increment();
+        leases.put(lease, lease);
     }
 
     /** The connect that {@link #beforeConnect} let through failed. */
@@ -184,24 +216,27 @@ public final class Governor {
     }
 
     /**
-     * A pool is taking the connection back as idle; {@code handle} closes it if it must be
-     * reclaimed. Call this before the connection becomes visible in the pool: marking it idle
+     * A pool is taking the connection back as idle; if it must be reclaimed, {@code closer}
+     * closes {@code pooled} (the pool's own connection object, so the pool's bookkeeping sees the
+     * close). Call this before the connection becomes visible in the pool: marking it idle
      * afterwards could mark a connection that another thread has already taken out again.
      *
      * @return the lease, to pass to {@link #returned} once the pool holds the connection, or null
      */
-    public Lease idle(Object connection, Closeable handle) {
+    public Lease idle(Object connection, Object pooled, PooledCloser closer) {
         Lease lease = lookup(connection);
         if (lease == null) {
             return null;
         }
-        lease.idleHandle = handle;
+        // Set before the state change that publishes them; a failed change leaves them alone,
+        // since they can only belong to this same connection.
+        lease.idleHandle = pooled;
+        lease.idleCloser = closer;
         lease.idleSinceNanos = System.nanoTime();
         if (lease.transition(Lease.IN_USE, Lease.IDLE)) {
             lease.host.idle.incrementAndGet();
             return lease;
         }
-        lease.idleHandle = null;
         return null;
     }
 
@@ -232,6 +267,7 @@ public final class Governor {
         }
         if (lease.transition(Lease.IDLE, Lease.IN_USE)) {
             lease.idleHandle = null;
+            lease.idleCloser = null;
             lease.host.idle.decrementAndGet();
             return true;
         }
@@ -263,12 +299,14 @@ public final class Governor {
                 continue; // handed out or closed meanwhile: look again
             }
             h.idle.decrementAndGet();
-            Closeable handle = oldest.idleHandle;
+            Object handle = oldest.idleHandle;
+            PooledCloser closer = oldest.idleCloser;
             oldest.idleHandle = null;
+            oldest.idleCloser = null;
             h.reclaimed.increment();
             try {
-                if (handle != null) {
-                    handle.close(); // the close hook releases the lease
+                if (handle != null && closer != null) {
+                    closer.close(handle); // the close hook releases the lease
                 }
             } catch (Throwable t) {
                 listener.reclaimFailed(h, t);
@@ -318,6 +356,7 @@ public final class Governor {
             h.idle.decrementAndGet();
         }
         lease.idleHandle = null;
+        lease.idleCloser = null;
         leases.remove(lease);
         h.leases.remove(lease);
         lease.clear();

@@ -1,6 +1,5 @@
 package io.connguard.agent.core;
 
-import java.io.Closeable;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.PhantomReference;
@@ -42,8 +41,9 @@ public final class Lease extends PhantomReference<Object> {
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state = IN_USE;
     volatile long idleSinceNanos;
-    /** The connection itself while it is idle in a pool, so that reclaim can close it. */
-    volatile Closeable idleHandle;
+    /** The pool's connection object while it is idle in the pool, and how to close it on reclaim. */
+    volatile Object idleHandle;
+    volatile Governor.PooledCloser idleCloser;
 
     Lease(Object connection, HostState host, ReferenceQueue<Object> queue, long nowMillis, String threadName) {
         super(connection, queue);

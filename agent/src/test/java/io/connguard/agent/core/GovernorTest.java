@@ -31,6 +31,8 @@ class GovernorTest {
         }
     };
 
+    private static final Governor.PooledCloser CLOSE = pooled -> ((FakeConnection) pooled).close();
+
     private Governor governor(int limit, long queueTimeoutMillis, int queueMax) {
         return new Governor((h, p) -> limit, new LocalSlotStore(), queueTimeoutMillis, queueMax, listener);
     }
@@ -181,8 +183,8 @@ class GovernorTest {
         FakeConnection newer = new FakeConnection(g);
         g.beforeConnect(older, "h", 80, 0, true);
         g.beforeConnect(newer, "h", 80, 0, true);
-        g.idle(older, older);
-        g.idle(newer, newer);
+        g.idle(older, older, CLOSE);
+        g.idle(newer, newer, CLOSE);
         HostState h = g.host("h", 80);
         assertThat(h.idle()).isEqualTo(2);
         assertThat(h.inUse()).isZero();
@@ -203,12 +205,35 @@ class GovernorTest {
         Governor g = governor(1, 100, 10);
         FakeConnection c = new FakeConnection(g);
         g.beforeConnect(c, "h", 80, 0, true);
-        Lease lease = g.idle(c, c);
+        Lease lease = g.idle(c, c, CLOSE);
         assertThat(g.taken(c, false)).isTrue();
-        assertThat(g.idle(new Object(), null)).as("untracked").isNull();
+        assertThat(g.idle(new Object(), null, null)).as("untracked").isNull();
         assertThat(lease.stateName()).isEqualTo("in-use");
         assertThat(g.reclaimIdle(g.host("h", 80))).isFalse();
         assertThat(c.closes.get()).isZero();
+    }
+
+    @Test
+    void aThreadInterruptedBeforeItWaitsStillConnectsAndKeepsItsFlag() {
+        Governor g = governor(1, 1_000, 10);
+        FakeConnection pooled = new FakeConnection(g);
+        g.beforeConnect(pooled, "h", 80, 0, true);
+        g.returned(g.idle(pooled, pooled, CLOSE));
+        Thread.currentThread().interrupt();
+        Object result = g.beforeConnect(new Object(), "h", 80, 0, true);
+        assertThat(Thread.interrupted()).as("interrupt flag kept").isTrue();
+        assertThat(result).isSameAs(Governor.ACQUIRED);
+        assertThat(pooled.closes.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aNonBlockingConnectNeverWaitsByDefault() {
+        Governor g = governor(1, 10_000, 10);
+        g.beforeConnect(new Object(), "h", 80, 0, true);
+        long start = System.nanoTime();
+        assertThat(g.beforeConnect(new Object(), "h", 80, 0, false)).as("took nothing: ungoverned").isNull();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(1_000);
+        assertThat(g.host("h", 80).waits()).isZero();
     }
 
     @Test
@@ -216,7 +241,7 @@ class GovernorTest {
         Governor g = governor(1, 100, 10);
         FakeConnection busy = new FakeConnection(g);
         g.beforeConnect(busy, "h", 80, 0, true);
-        g.idle(busy, busy);
+        g.idle(busy, busy, CLOSE);
         assertThat(g.taken(busy, false)).isTrue(); // handed out again: in use
         Object result = g.beforeConnect(new Object(), "h", 80, 0, true);
         assertThat(result).isInstanceOf(ConnectionLimitException.class);
@@ -232,7 +257,7 @@ class GovernorTest {
         try {
             Future<Object> waiter = pool.submit(() -> g.beforeConnect(new Object(), "h", 80, 0, true));
             awaitQueued(g.host("h", 80), 1);
-            g.returned(g.idle(pooled, pooled)); // the pool takes it back while a connect waits
+            g.returned(g.idle(pooled, pooled, CLOSE)); // the pool takes it back while a connect waits
             assertThat(waiter.get(2, TimeUnit.SECONDS)).isSameAs(Governor.ACQUIRED);
             assertThat(pooled.closes.get()).isEqualTo(1);
         } finally {

@@ -7,7 +7,7 @@ import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
 
 import java.net.SocketAddress;
-import java.nio.channels.SelectableChannel;
+import java.nio.channels.SocketChannel;
 
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
@@ -45,7 +45,11 @@ public final class SocketChannelInstrumentation implements TypeInstrumentation {
         /** As {@link SocketInstrumentation.ConnectAdvice#enter}: a Throwable skips the connect. */
         @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Throwable.class)
         public static Object enter(@Advice.This Object channel, @Advice.Argument(0) SocketAddress remote) {
-            return ConnGuardHooks.beforeConnect(channel, remote, 0, ((SelectableChannel) channel).isBlocking());
+            SocketChannel ch = (SocketChannel) channel;
+            if (!ch.isOpen() || ch.isConnected() || ch.isConnectionPending()) {
+                return null; // the JDK throws at once; never wait for a slot it cannot use
+            }
+            return ConnGuardHooks.beforeConnect(channel, remote, 0, ch.isBlocking());
         }
     }
 

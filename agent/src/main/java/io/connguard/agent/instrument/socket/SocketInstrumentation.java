@@ -48,6 +48,9 @@ public final class SocketInstrumentation implements TypeInstrumentation {
         public static Object enter(@Advice.This Socket socket,
                                    @Advice.Argument(0) SocketAddress endpoint,
                                    @Advice.Argument(value = 1, readOnly = false) int timeout) {
+            if (socket.isClosed() || socket.isConnected()) {
+                return null; // the JDK throws at once; never wait for a slot it cannot use
+            }
             Object decision = ConnGuardHooks.beforeConnect(socket, endpoint, timeout, true);
             if (decision instanceof Integer) {
                 timeout = (Integer) decision; // what is left of the caller's timeout after waiting

@@ -21,6 +21,7 @@ public final class JdkPoolConnections {
     private static volatile VarHandle serverSocket;
     private static volatile VarHandle sslSelf;
     private static volatile MethodHandle channel;
+    private static volatile MethodHandle close;
 
     private JdkPoolConnections() {
     }
@@ -67,6 +68,19 @@ public final class JdkPoolConnections {
             channel = h;
         }
         return (SocketChannel) h.invokeExact(httpConnection);
+    }
+
+    /** {@code jdk.internal.net.http.HttpConnection.close()}: how the client itself closes a connection. */
+    public static void closeHttpConnection(Object httpConnection) throws Throwable {
+        MethodHandle h = close;
+        if (h == null) {
+            Class<?> type = superclassNamed(httpConnection.getClass(), "jdk.internal.net.http.HttpConnection");
+            h = MethodHandles.privateLookupIn(type, MethodHandles.lookup())
+                    .findVirtual(type, "close", MethodType.methodType(void.class))
+                    .asType(MethodType.methodType(void.class, Object.class));
+            close = h;
+        }
+        h.invokeExact(httpConnection);
     }
 
     private static Class<?> superclassNamed(Class<?> type, String name) throws ClassNotFoundException {
