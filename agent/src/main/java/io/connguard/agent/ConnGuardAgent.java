@@ -63,7 +63,8 @@ public final class ConnGuardAgent {
                 return;
             }
             if (!config.enabled()) {
-                AgentLog.info("connguard: disabled by CONNGUARD_ENABLED=false; nothing installed");
+                // DEBUG, not INFO: a disabled agent should cost nothing, and setting up logging costs tens of ms.
+                AgentLog.debug("connguard: disabled by CONNGUARD_ENABLED=false; nothing installed");
                 return;
             }
             if (bootstrapAlreadyLoaded()) {
