@@ -104,8 +104,10 @@ public final class ConnGuardAgent {
         boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
         Path jar = null;
         for (int attempt = 0; jar == null; attempt++) {
-            Path candidate = dir.resolve("connguard-bootstrap-" + ProcessHandle.current().pid() + "-"
-                    + Long.toHexString(System.nanoTime()) + "-" + attempt + ".jar");
+            // Not the pid: ProcessHandle.current() starts the process reaper machinery (measurable
+            // start-up time). Uniqueness comes from CREATE_NEW and the retry, not from the name.
+            Path candidate = dir.resolve("connguard-bootstrap-" + Long.toHexString(System.nanoTime()) + "-"
+                    + Integer.toHexString(System.identityHashCode(new Object())) + "-" + attempt + ".jar");
             try {
                 jar = posix
                         ? Files.createFile(candidate, PosixFilePermissions.asFileAttribute(

@@ -196,7 +196,8 @@ public final class ProcessBench {
         progress("connect+close: " + rounds + " round(s) x " + variants.size() + " variants, " + connectIterations
                 + " iterations after " + connectWarmup + " warm-up");
         Map<Variant, Loop> connect = measureLoop(rounds, ConnectLoopMain.class,
-                List.of("--iterations", String.valueOf(connectIterations), "--warmup", String.valueOf(connectWarmup)),
+                List.of("--iterations", String.valueOf(connectIterations), "--warmup", String.valueOf(connectWarmup),
+                        "--close", "rst"),
                 "ops_per_sec", null);
 
         // 3. Keep-alive HTTP with HttpURLConnection.
@@ -262,8 +263,8 @@ public final class ProcessBench {
         }
         md.append('\n');
 
-        appendLoopTable(md, "Loopback connect + close (`new Socket()`, " + connectIterations + " after "
-                + connectWarmup + " warm-up)", "ops/s", connect, base, rounds);
+        appendLoopTable(md, "Loopback connect + close (`new Socket()`, close with SO_LINGER 0, " + connectIterations
+                + " after " + connectWarmup + " warm-up)", "ops/s", connect, base, rounds);
         appendLoopTable(md, "Keep-alive HTTP/1.1 GET (`HttpURLConnection`, " + requests + " requests after "
                 + requestWarmup + " warm-up, one connection)", "requests/s", keepAlive, base, rounds);
 
