@@ -1,5 +1,7 @@
 package io.connguard.it;
 
+import io.connguard.testapps.common.Processes;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -94,24 +96,7 @@ final class JvmProcess {
 
     /** Closes stdin, asks the JVM to stop, and kills it by PID if it has not stopped in 5 s. */
     void kill() {
-        if (!process.isAlive()) {
-            return;
-        }
-        try {
-            process.getOutputStream().close();
-        } catch (IOException ignored) {
-            // already closed
-        }
-        process.destroy();
-        try {
-            if (!process.waitFor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        Processes.stop(process, KILL_GRACE.toMillis());
     }
 
     /** The command line, the exit status and the last {@code lines} lines of stdout and stderr. */

@@ -1,5 +1,7 @@
 package io.connguard.testapps.demo;
 
+import io.connguard.testapps.common.Processes;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,24 +30,8 @@ final class ChildProcesses implements AutoCloseable {
     }
 
     static void stop(Process process) {
-        if (!process.isAlive()) {
-            return;
-        }
-        try {
-            process.getOutputStream().close();
-        } catch (IOException ignored) {
-            // already closed
-        }
-        process.destroy();
-        try {
-            if (!process.waitFor(GRACE_SECONDS, TimeUnit.SECONDS)) {
-                System.err.println("demo: pid " + process.pid() + " did not stop in " + GRACE_SECONDS + " s; killing it");
-                process.destroyForcibly();
-                process.waitFor(GRACE_SECONDS, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
+        if (!Processes.stop(process, TimeUnit.SECONDS.toMillis(GRACE_SECONDS))) {
+            System.err.println("demo: pid " + process.pid() + " did not stop in " + GRACE_SECONDS + " s; killed it");
         }
     }
 
