@@ -34,6 +34,8 @@ public final class AgentConfig {
     private final long queueTimeoutMillis;
     private final int queueMax;
     private final LogLevel logLevel;
+    private final long leakThresholdMillis;
+    private final LeakStacks leakStacks;
     private final boolean strict;
 
     private AgentConfig(EnumMap<Setting, Object> values, List<String> problems) {
@@ -45,6 +47,8 @@ public final class AgentConfig {
         this.queueTimeoutMillis = (Long) values.get(Setting.QUEUE_TIMEOUT);
         this.queueMax = (Integer) values.get(Setting.QUEUE_MAX);
         this.logLevel = (LogLevel) values.get(Setting.LOG_LEVEL);
+        this.leakThresholdMillis = (Long) values.get(Setting.LEAK_THRESHOLD);
+        this.leakStacks = (LeakStacks) values.get(Setting.LEAK_STACKS);
         this.strict = (Boolean) values.get(Setting.STRICT);
     }
 
@@ -93,6 +97,15 @@ public final class AgentConfig {
 
     public int queueMax() {
         return queueMax;
+    }
+
+    /** How long a borrowed connection may sit held and idle before it is reported; 0 = never. */
+    public long leakThresholdMillis() {
+        return leakThresholdMillis;
+    }
+
+    public LeakStacks leakStacks() {
+        return leakStacks;
     }
 
     public LogLevel logLevel() {

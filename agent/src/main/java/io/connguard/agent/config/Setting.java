@@ -20,6 +20,10 @@ public enum Setting {
                     + " the most specific pattern wins; 0 = no cap"),
     QUEUE_TIMEOUT(Kind.DURATION, "30s", "how long a connect over the limit waits for a slot"),
     QUEUE_MAX(Kind.COUNT, "1000", "most connects waiting per host; one more fails at once"),
+    LEAK_THRESHOLD(Kind.LEAK_THRESHOLD, "1m",
+            "a connection borrowed from a pool, not returned and idle this long is reported as a leak; off = never"),
+    LEAK_STACKS(Kind.LEAK_STACKS, "sampled",
+            "which borrows carry the stack shown in leak reports: all, sampled (1 in 64, all after a leak), off"),
     LOG_LEVEL(Kind.LOG_LEVEL, "info", "how much the agent logs"),
     STRICT(Kind.BOOLEAN, "false", "refuse to start on any bad or unknown setting");
 
@@ -31,6 +35,8 @@ public enum Setting {
         BOOLEAN(Values.BOOLEAN_ACCEPTED),
         COUNT(Values.COUNT_ACCEPTED),
         DURATION(Durations.ACCEPTED),
+        LEAK_THRESHOLD("off, or a duration of at least 1s (e.g. 30s, 5m)"),
+        LEAK_STACKS(LeakStacks.ACCEPTED),
         LOG_LEVEL(LogLevel.ACCEPTED),
         HOST_LIMITS("comma-separated " + HostLimits.ENTRY_ACCEPTED);
 
@@ -112,6 +118,19 @@ public enum Setting {
             }
             case DURATION:
                 return Durations.parse(text);
+            case LEAK_THRESHOLD: {
+                if (text != null && text.trim().equalsIgnoreCase("off")) {
+                    return 0L;
+                }
+                long millis = Durations.parse(text);
+                if (millis != 0 && millis < 1_000) {
+                    throw new IllegalArgumentException("'" + text.trim() + "' is too short to tell a leak from"
+                            + " a slow request");
+                }
+                return millis;
+            }
+            case LEAK_STACKS:
+                return LeakStacks.parse(text);
             case LOG_LEVEL:
                 return LogLevel.parse(text);
             default:
@@ -124,6 +143,10 @@ public enum Setting {
         switch (kind) {
             case DURATION:
                 return Durations.format((Long) value);
+            case LEAK_THRESHOLD:
+                return (Long) value == 0 ? "off" : Durations.format((Long) value);
+            case LEAK_STACKS:
+                return ((LeakStacks) value).label();
             case LOG_LEVEL:
                 return ((LogLevel) value).label();
             case HOST_LIMITS:

@@ -42,7 +42,8 @@ class AgentConfigTest {
         assertThat(config.problems()).isEmpty();
         assertThat(config.refusesToStart()).isFalse();
         assertThat(config.describe()).isEqualTo(
-                "enabled=true maxPerHost=0 hostLimits=none queueTimeout=30s queueMax=1000 logLevel=info strict=false");
+                "enabled=true maxPerHost=0 hostLimits=none queueTimeout=30s queueMax=1000 leakThreshold=1m"
+                        + " leakStacks=sampled logLevel=info strict=false");
         assertThat(AgentConfig.load(null, null).describe()).isEqualTo(config.describe());
     }
 
@@ -53,6 +54,8 @@ class AgentConfigTest {
         env.put("CONNGUARD_HOST_LIMITS", "registry.example.com=20,*.corp.example:443=10,*=64");
         env.put("CONNGUARD_QUEUE_TIMEOUT", "250ms");
         env.put("CONNGUARD_QUEUE_MAX", "0");
+        env.put("CONNGUARD_LEAK_THRESHOLD", "2m");
+        env.put("CONNGUARD_LEAK_STACKS", "ALL");
         env.put("CONNGUARD_LOG_LEVEL", "DEBUG");
         env.put("CONNGUARD_STRICT", "yes");
         AgentConfig config = load();
@@ -61,11 +64,13 @@ class AgentConfigTest {
         assertThat(config.maxPerHost()).isEqualTo(8);
         assertThat(config.queueTimeoutMillis()).isEqualTo(250);
         assertThat(config.queueMax()).isZero();
+        assertThat(config.leakThresholdMillis()).isEqualTo(120_000);
+        assertThat(config.leakStacks()).isEqualTo(LeakStacks.ALL);
         assertThat(config.logLevel()).isEqualTo(LogLevel.DEBUG);
         assertThat(config.strict()).isTrue();
         assertThat(config.describe()).isEqualTo("enabled=false maxPerHost=8"
                 + " hostLimits=registry.example.com=20,*.corp.example:443=10,*=64"
-                + " queueTimeout=250ms queueMax=0 logLevel=debug strict=true");
+                + " queueTimeout=250ms queueMax=0 leakThreshold=2m leakStacks=all logLevel=debug strict=true");
         assertThat(config).hasToString(config.describe());
     }
 
@@ -237,7 +242,7 @@ class AgentConfigTest {
         assertThat(config.problems()).containsExactly("unknown setting " + UNKNOWN + "MAX_PERHOST (environment variable),"
                 + " ignored; did you mean CONNGUARD_MAX_PER_HOST? known settings: CONNGUARD_ENABLED,"
                 + " CONNGUARD_MAX_PER_HOST, CONNGUARD_HOST_LIMITS, CONNGUARD_QUEUE_TIMEOUT, CONNGUARD_QUEUE_MAX,"
-                + " CONNGUARD_LOG_LEVEL, CONNGUARD_STRICT");
+                + " CONNGUARD_LEAK_THRESHOLD, CONNGUARD_LEAK_STACKS, CONNGUARD_LOG_LEVEL, CONNGUARD_STRICT");
         assertThat(config.refusesToStart()).isFalse();
         assertThat(config.describe()).isEqualTo(AgentConfig.defaults().describe());
     }
@@ -251,11 +256,11 @@ class AgentConfigTest {
                 "unknown setting connguard.max_per_host (system property), ignored; did you mean"
                         + " connguard.max.per.host? known settings: connguard.enabled, connguard.max.per.host,"
                         + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
-                        + " connguard.log.level, connguard.strict",
+                        + " connguard.leak.threshold, connguard.leak.stacks, connguard.log.level, connguard.strict",
                 "unknown setting connguard.queue.timout (system property), ignored; did you mean"
                         + " connguard.queue.timeout? known settings: connguard.enabled, connguard.max.per.host,"
                         + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
-                        + " connguard.log.level, connguard.strict");
+                        + " connguard.leak.threshold, connguard.leak.stacks, connguard.log.level, connguard.strict");
     }
 
     @Test
@@ -294,5 +299,28 @@ class AgentConfigTest {
                 System.setProperty(key, before);
             }
         }
+    }
+
+    @Test
+    void leakThresholdIsOffOrAtLeastOneSecond() {
+        env.put("CONNGUARD_LEAK_THRESHOLD", "off");
+        assertThat(load().leakThresholdMillis()).isZero();
+        assertThat(load().describe()).contains("leakThreshold=off");
+        env.put("CONNGUARD_LEAK_THRESHOLD", "0");
+        assertThat(load().leakThresholdMillis()).isZero();
+        env.put("CONNGUARD_LEAK_THRESHOLD", "500ms");
+        AgentConfig config = load();
+        assertThat(config.leakThresholdMillis()).isEqualTo(60_000);
+        assertThat(config.problems()).singleElement().asString()
+                .contains("CONNGUARD_LEAK_THRESHOLD", "'500ms'", "at least 1s", "using the default (1m)");
+    }
+
+    @Test
+    void badLeakStacksNamesWhatIsAccepted() {
+        env.put("CONNGUARD_LEAK_STACKS", "some");
+        AgentConfig config = load();
+        assertThat(config.leakStacks()).isEqualTo(LeakStacks.SAMPLED);
+        assertThat(config.problems()).singleElement().asString()
+                .contains("CONNGUARD_LEAK_STACKS", "one of all, sampled, off");
     }
 }
