@@ -5,11 +5,14 @@ import java.util.Set;
 import io.connguard.testapps.common.Args;
 
 /**
- * A storm of GETs from many threads, with one of four JDK client styles.
+ * A storm of GETs from many threads, with one of four JDK client styles, or with a client (and its
+ * own connection pool) per thread: Apache HttpClient 4 or 5, OkHttp, or the Apache HttpClient 4
+ * relocated inside Maven's wagon-http.
  *
  * <pre>
  * java -cp connguard-test-apps.jar io.connguard.testapps.client.LoadClient \
- *      --kind socket|urlconnection|httpclient-shared|httpclient-per-thread \
+ *      --kind socket|urlconnection|httpclient-shared|httpclient-per-thread
+ *             |apache4-per-thread|apache5-per-thread|okhttp-per-thread|wagon-per-thread \
  *      --url http://127.0.0.1:PORT/v2/x [--threads 64] [--requests 5] \
  *      [--connect-timeout-ms 30000] [--request-timeout-ms 30000] [--deadline-ms 300000] [--jmx]
  * </pre>
@@ -20,6 +23,7 @@ import io.connguard.testapps.common.Args;
 public final class LoadClient {
 
     static final String USAGE = "LoadClient --kind socket|urlconnection|httpclient-shared|httpclient-per-thread"
+            + "|apache4-per-thread|apache5-per-thread|okhttp-per-thread|wagon-per-thread"
             + " --url http://127.0.0.1:PORT/path [--threads 64] [--requests 5] [--connect-timeout-ms 30000]"
             + " [--request-timeout-ms 30000] [--deadline-ms 300000] [--jmx] [--virtual-threads]";
 
@@ -75,6 +79,14 @@ public final class LoadClient {
                 return HttpClientRequesters.shared(target, connectTimeoutMs, requestTimeoutMs);
             case "httpclient-per-thread":
                 return HttpClientRequesters.perThread(target, connectTimeoutMs, requestTimeoutMs);
+            case "apache4-per-thread":
+                return Apache4Requesters.perThread(target, connectTimeoutMs, requestTimeoutMs);
+            case "apache5-per-thread":
+                return Apache5Requesters.perThread(target, connectTimeoutMs, requestTimeoutMs);
+            case "okhttp-per-thread":
+                return OkHttpRequesters.perThread(target, connectTimeoutMs, requestTimeoutMs);
+            case "wagon-per-thread":
+                return WagonRequesters.perThread(target, connectTimeoutMs, requestTimeoutMs);
             default:
                 throw new Args.UsageException("unknown --kind '" + kind + "'");
         }
