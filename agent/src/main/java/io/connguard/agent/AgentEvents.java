@@ -1,6 +1,8 @@
 package io.connguard.agent;
 
+import io.connguard.agent.config.Durations;
 import io.connguard.agent.config.LogLevel;
+import io.connguard.agent.core.Borrow;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.Lease;
@@ -25,6 +27,7 @@ final class AgentEvents implements Governor.Listener {
     private final Runnable onFirstHost;
     private volatile JmxRegistrar jmx;
     private volatile boolean started;
+    private volatile LeakReports reports = new LeakReports("1m", "sampled");
     private final ArrayDeque<String> recentLeaks = new ArrayDeque<>();
     private final ReentrantLock leaksLock = new ReentrantLock();
 
@@ -50,19 +53,52 @@ final class AgentEvents implements Governor.Listener {
                 + (host.limit() == 0 ? "none" : Integer.toString(host.limit())));
     }
 
+    void setLeakSettings(long thresholdMillis, String stacksMode) {
+        this.reports = new LeakReports(thresholdMillis == 0 ? "off" : Durations.format(thresholdMillis), stacksMode);
+    }
+
     @Override
     public void leaked(HostState host, Lease lease, long ageMillis) {
-        String line = "leak: a connection to " + host.key() + " opened by thread \"" + lease.threadName()
-                + "\" was garbage-collected without close() after " + ageMillis + " ms; its slot was given back"
-                + " (leaks for this host: " + host.leaks() + ")";
-        AgentLog.warn("connguard " + line + ". Close sockets, channels and response streams in a finally block"
-                + " or try-with-resources.");
+        boolean channel = lease.isChannel();
+        String report = reports.garbageConnection(host, lease, ageMillis, channel);
+        Borrow b = lease.borrow();
+        Throwable stack = b != null && b.stack() != null ? b.stack() : lease.stack();
+        warn(LeakReports.key("garbage", host, b != null ? b.client() : channel ? "channel" : "socket", stack), report);
+    }
+
+    @Override
+    public void leakSuspected(HostState host, Borrow borrow, long heldMillis, long idleMillis) {
+        warn(LeakReports.key("age", host, borrow.client(), borrow.stack()),
+                reports.age(host, borrow, heldMillis, idleMillis));
+    }
+
+    @Override
+    public void leakReturned(HostState host, Borrow borrow, long heldMillis) {
+        AgentLog.info(reports.returned(host, borrow, heldMillis));
+    }
+
+    @Override
+    public void handleLeaked(HostState host, Borrow borrow, long heldMillis, boolean retired) {
+        warn(LeakReports.key("handle", host, borrow.client(), borrow.stack()),
+                reports.garbageHandle(host, borrow, heldMillis, retired));
+    }
+
+    private void warn(String key, String report) {
+        String text = reports.dedup(key, report);
+        if (text != null) {
+            AgentLog.warn(text);
+        }
+        int cut = report.indexOf(System.lineSeparator());
+        remember(cut < 0 ? report : report.substring(0, cut));
+    }
+
+    private void remember(String line) {
         leaksLock.lock();
         try {
             if (recentLeaks.size() == RECENT_LEAKS) {
                 recentLeaks.removeFirst();
             }
-            recentLeaks.addLast(Instant.now() + " " + line);
+            recentLeaks.addLast(Instant.now() + " " + line.replaceFirst("^connguard: ", ""));
         } finally {
             leaksLock.unlock();
         }

@@ -3,6 +3,7 @@ package io.connguard.agent;
 import io.connguard.agent.config.AgentConfig;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.LocalSlotStore;
+import io.connguard.agent.core.StackMode;
 import io.connguard.agent.instrument.Instrumenter;
 import io.connguard.agent.jmx.JmxRegistrar;
 import io.connguard.agent.log.AgentLog;
@@ -32,7 +33,9 @@ final class AgentInstaller {
         Reaper reaper = new Reaper();
         AgentEvents events = new AgentEvents(reaper::start);
         Governor governor = new Governor(config::limitFor, new LocalSlotStore(), config.queueTimeoutMillis(),
-                config.queueMax(), events, new WaitRules());
+                config.queueMax(), events, new WaitRules(), StackMode.valueOf(config.leakStacks().name()),
+                config.leakThresholdMillis());
+        events.setLeakSettings(config.leakThresholdMillis(), config.leakStacks().label());
         reaper.governor = governor;
         events.setJmx(new JmxRegistrar(governor, version, config.describe(), config.maxPerHost(),
                 config.hostLimits().toString(), config.queueMax(), events::recentLeaks));
@@ -57,7 +60,8 @@ final class AgentInstaller {
         Module agent = ConnGuardAgent.class.getModule();
         Module base = Object.class.getModule();
         inst.redefineModule(base, Set.of(hooks), Map.of(),
-                Map.of("sun.net", Set.of(agent), "sun.net.www.http", Set.of(agent), "sun.security.ssl", Set.of(agent)),
+                Map.of("sun.net", Set.of(agent), "sun.net.www.http", Set.of(agent), "sun.security.ssl", Set.of(agent),
+                        "sun.nio.ch", Set.of(agent)),
                 Set.of(), Map.of());
         ModuleLayer.boot().findModule("java.net.http").ifPresent(http -> inst.redefineModule(http, Set.of(hooks),
                 Map.of(), Map.of("jdk.internal.net.http", Set.of(agent)), Set.of(), Map.of()));

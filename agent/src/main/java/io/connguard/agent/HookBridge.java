@@ -3,11 +3,15 @@ package io.connguard.agent;
 import io.connguard.agent.config.LogLevel;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.Lease;
+import io.connguard.agent.core.PoolKind;
+import io.connguard.agent.instrument.http.LibraryObjects;
+import io.connguard.agent.instrument.socket.ChannelDescriptors;
 import io.connguard.agent.instrument.http.jdk.JdkPoolConnections;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.bootstrap.ConnGuardHooks;
 import io.connguard.bootstrap.HookHandler;
 
+import java.io.Closeable;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
@@ -29,10 +33,70 @@ final class HookBridge extends HookHandler {
      */
     private static final Governor.PooledCloser CLOSE_HTTP_CONNECTION = JdkPoolConnections::closeHttpConnection;
 
+    private static final LibraryObjects.NoArg GET_CONNECTION = new LibraryObjects.NoArg("getConnection");
+    private static final LibraryObjects.NoArg GET_SOCKET = new LibraryObjects.NoArg("getSocket");
+    private static final LibraryObjects.NoArg SOCKET = new LibraryObjects.NoArg("socket");
+    private static final LibraryObjects.Release RELEASE = new LibraryObjects.Release();
+    private static final LibraryObjects.WithEnum DISCARD_CONNECTION =
+            new LibraryObjects.WithEnum("discardConnection", "IMMEDIATE");
+
+    /**
+     * Reclaims an idle Apache HttpClient 4 entry by closing its connection (a {@code Closeable}):
+     * the pool drops closed entries when it next looks, and a closed connection handed out anyway
+     * is reconnected in place by the client.
+     */
+    private static final Governor.PooledCloser CLOSE_APACHE4 = entry -> {
+        Object connection = GET_CONNECTION.call(entry);
+        if (connection instanceof Closeable) {
+            ((Closeable) connection).close();
+        }
+    };
+    /**
+     * Reclaims an idle Apache HttpClient 5 entry with {@code discardConnection(IMMEDIATE)}: the
+     * entry stays in the pool without a connection, and the client opens a new one when it gets
+     * it (closing the connection alone would leave a connection object that refuses to rebind).
+     */
+    private static final Governor.PooledCloser DISCARD_APACHE5 = DISCARD_CONNECTION::call;
+
+    private static final PoolKind URLCONNECTION = new PoolKind("HttpURLConnection",
+            (key, pooled) -> key == null ? null : counted(JdkPoolConnections.urlConnectionSocket(key)), null);
+    private static final PoolKind HTTPCLIENT = new PoolKind("java.net.http.HttpClient",
+            (key, pooled) -> key == null ? null : JdkPoolConnections.httpClientChannel(key), null);
+    /** Key: the pool entry; pooled: its pool. Retired as the pool itself discards a broken entry. */
+    private static final PoolKind APACHE4 = new PoolKind("Apache HttpClient 4",
+            (entry, pool) -> counted(GET_SOCKET.socket(GET_CONNECTION.call(entry))),
+            (entry, pool) -> {
+                CLOSE_APACHE4.close(entry);
+                RELEASE.discard(pool, entry);
+            });
+    private static final PoolKind APACHE5 = new PoolKind("Apache HttpClient 5",
+            (entry, pool) -> counted(GET_SOCKET.socket(GET_CONNECTION.call(entry))),
+            (entry, pool) -> {
+                DISCARD_CONNECTION.call(entry);
+                RELEASE.discard(pool, entry);
+            });
+    /** Key: the call; pooled: the connection. OkHttp prunes a connection whose call was lost. */
+    private static final PoolKind OKHTTP = new PoolKind("OkHttp",
+            (call, connection) -> counted(SOCKET.socket(connection)),
+            (call, connection) -> {
+                Socket socket = SOCKET.socket(connection);
+                if (socket != null) {
+                    socket.close();
+                }
+            });
+
+    /** How long a pool handing out a connection that is being reclaimed waits for the close to end. */
+    private static final long RECLAIM_WAIT_MILLIS = 2_000;
+
     private final Governor governor;
+    private final boolean activity;
+    private final CallSites sites = new CallSites();
+    /** The Apache HttpClient 5 pool the current thread is leasing from (classic clients lease and wrap on one thread). */
+    private final ThreadLocal<Object> leasingPool = new ThreadLocal<>();
 
     HookBridge(Governor governor) {
         this.governor = governor;
+        this.activity = governor.tracksActivity();
     }
 
     @Override
@@ -41,8 +105,17 @@ final class HookBridge extends HookHandler {
             return null; // Unix domain sockets and foreign address types are not governed
         }
         InetSocketAddress address = (InetSocketAddress) endpoint;
+        Closeable residue = null;
+        if (connection instanceof SocketChannel) {
+            try {
+                residue = ChannelDescriptors.residue(connection);
+            } catch (Throwable t) {
+                AgentLog.once(LogLevel.DEBUG, "channel-fd", "connguard: cannot see a SocketChannel's descriptor;"
+                        + " one dropped without close() keeps it open: " + t, null);
+            }
+        }
         return governor.beforeConnect(connection, address.getHostString(), address.getPort(), timeoutMillis,
-                blocking);
+                blocking, residue);
     }
 
     @Override
@@ -60,11 +133,28 @@ final class HookBridge extends HookHandler {
         try {
             switch (pool) {
                 case ConnGuardHooks.POOL_JDK_URLCONNECTION: {
+                    governor.returnedToPool(pooled);
                     Socket socket = JdkPoolConnections.urlConnectionSocket(pooled);
                     return socket == null ? null : governor.idle(counted(socket), socket, CLOSE_SOCKET);
                 }
                 case ConnGuardHooks.POOL_JDK_HTTPCLIENT:
+                    governor.returnedToPool(pooled);
                     return governor.idle(JdkPoolConnections.httpClientChannel(pooled), pooled, CLOSE_HTTP_CONNECTION);
+                case ConnGuardHooks.POOL_APACHE4: {
+                    governor.returnedToPool(pooled);
+                    Socket socket = GET_SOCKET.socket(GET_CONNECTION.call(pooled));
+                    return socket == null ? null : governor.idle(counted(socket), pooled, CLOSE_APACHE4);
+                }
+                case ConnGuardHooks.POOL_APACHE5: {
+                    governor.returnedToPool(pooled);
+                    Socket socket = GET_SOCKET.socket(GET_CONNECTION.call(pooled));
+                    return socket == null ? null : governor.idle(counted(socket), pooled, DISCARD_APACHE5);
+                }
+                case ConnGuardHooks.POOL_OKHTTP: {
+                    // The borrow (keyed by the call) ended in releaseConnectionNoEvents already.
+                    Socket socket = SOCKET.socket(pooled);
+                    return socket == null ? null : governor.idle(counted(socket), socket, CLOSE_SOCKET);
+                }
                 default:
                     return null;
             }
@@ -94,6 +184,11 @@ final class HookBridge extends HookHandler {
                     SocketChannel channel = JdkPoolConnections.httpClientChannel(pooled);
                     return channel == null || governor.taken(channel, !channel.isOpen());
                 }
+                case ConnGuardHooks.POOL_APACHE4:
+                case ConnGuardHooks.POOL_APACHE5:
+                    return takenOrClosed(GET_SOCKET.socket(GET_CONNECTION.call(pooled)));
+                case ConnGuardHooks.POOL_OKHTTP:
+                    return takenOrClosed(SOCKET.socket(pooled));
                 default:
                     return true;
             }
@@ -104,17 +199,103 @@ final class HookBridge extends HookHandler {
     }
 
     /**
+     * These pools cannot be told "nothing to hand out" at the point we see the hand-out, but they
+     * all check whether what they got is still open and reconnect or skip it if not. So when a
+     * reclaim won the race for this connection, wait (bounded) until its close has finished:
+     * then the client's own check sees it closed.
+     */
+    private boolean takenOrClosed(Socket socket) throws ReflectiveOperationException {
+        if (socket == null) {
+            return true; // a new entry, not connected yet
+        }
+        Socket counted = counted(socket);
+        if (!governor.taken(counted, socket.isClosed())) {
+            governor.awaitReleased(counted, RECLAIM_WAIT_MILLIS);
+        }
+        return true;
+    }
+
+    @Override
+    public void pooledBorrowed(int pool, Object key, Object pooled, Object handle) {
+        try {
+            switch (pool) {
+                case ConnGuardHooks.POOL_JDK_URLCONNECTION:
+                    governor.borrowed(URLCONNECTION, key, null,
+                            counted(JdkPoolConnections.urlConnectionSocket(key)), null, null, true);
+                    return;
+                case ConnGuardHooks.POOL_JDK_HTTPCLIENT: {
+                    // On the client's executor: the stack worth showing was taken in send().
+                    Throwable site = handle == null ? null : sites.take(JdkPoolConnections.multiExchange(handle));
+                    governor.borrowed(HTTPCLIENT, key, null, JdkPoolConnections.httpClientChannel(key), null, site,
+                            false);
+                    return;
+                }
+                case ConnGuardHooks.POOL_APACHE4:
+                    governor.borrowed(APACHE4, key, pooled, counted(GET_SOCKET.socket(GET_CONNECTION.call(key))),
+                            null, null, true);
+                    return;
+                case ConnGuardHooks.POOL_APACHE5: {
+                    Object leasedFrom = leasingPool.get();
+                    if (leasedFrom != null) {
+                        leasingPool.remove();
+                    }
+                    governor.borrowed(APACHE5, key, leasedFrom,
+                            counted(GET_SOCKET.socket(GET_CONNECTION.call(key))), handle, null, true);
+                    return;
+                }
+                case ConnGuardHooks.POOL_OKHTTP:
+                    governor.borrowed(OKHTTP, key, pooled, counted(SOCKET.socket(pooled)), handle, null, true);
+                    return;
+                default:
+            }
+        } catch (Throwable t) {
+            cannotSeeInside(pool, key, t);
+        }
+    }
+
+    @Override
+    public void pooledHandle(int pool, Object key, Object handle) {
+        governor.attachHandle(key, handle);
+    }
+
+    @Override
+    public void pooledReleased(int pool, Object key) {
+        governor.returnedToPool(key);
+    }
+
+    @Override
+    public void requestStarted(int pool, Object request) {
+        Throwable site = governor.captureSite();
+        if (site != null) {
+            sites.put(request, site);
+        }
+    }
+
+    @Override
+    public void poolLeasing(int pool, Object poolObject) {
+        leasingPool.set(poolObject);
+    }
+
+    @Override
+    public void activity(Object connection) {
+        if (activity) {
+            governor.activity(connection);
+        }
+    }
+
+    /**
      * What the slot was counted on: for a TLS socket layered over a plain one, the plain one. The
      * pooled socket itself stays the handle to close on reclaim, so a TLS connection is closed
      * as TLS (close_notify, then the socket under it).
      */
-    private static Object counted(Socket socket) throws ReflectiveOperationException {
-        return JdkPoolConnections.countedSocket(socket);
+    private static Socket counted(Socket socket) throws ReflectiveOperationException {
+        return socket == null ? null : JdkPoolConnections.countedSocket(socket);
     }
 
     private static void cannotSeeInside(int pool, Object pooled, Throwable t) {
-        AgentLog.once(LogLevel.WARN, "pool:" + pool, "connguard: cannot see inside the JDK connection pool ("
-                + pooled.getClass().getName() + "), so its idle connections are not reclaimed: " + t, null);
+        AgentLog.once(LogLevel.WARN, "pool:" + pool, "connguard: cannot see inside a connection pool ("
+                + (pooled == null ? "null" : pooled.getClass().getName()) + "), so its idle connections are not"
+                + " reclaimed and its leaks not reported: " + t, null);
     }
 
     @Override

@@ -6,9 +6,10 @@ import io.connguard.agent.log.AgentLog;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The daemon thread that gives back the slots of connections that became garbage without being
- * closed. Started with the first governed connection, not in premain. Its wait is bounded, so it
- * never parks forever.
+ * The daemon thread of the leak detectors: gives back the slots of connections (and retires
+ * pooled connections whose handles) that became garbage without being closed, and runs the age
+ * detector's scan. Started with the first governed connection, not in premain. Its wait is
+ * bounded, so it never parks forever.
  */
 final class Reaper implements Runnable {
     volatile Governor governor;
@@ -24,9 +25,16 @@ final class Reaper implements Runnable {
 
     @Override
     public void run() {
+        long interval = governor.leakScanIntervalMillis();
+        long nextScan = System.nanoTime() + interval * 1_000_000L;
         while (true) {
             try {
-                governor.releaseCollected(10_000);
+                long wait = Math.max(1, (nextScan - System.nanoTime()) / 1_000_000L);
+                governor.releaseCollected(wait);
+                if (System.nanoTime() - nextScan >= 0) {
+                    governor.scanForLeaks();
+                    nextScan = System.nanoTime() + interval * 1_000_000L;
+                }
             } catch (InterruptedException e) {
                 return;
             } catch (Throwable t) {

@@ -21,6 +21,12 @@ public final class ConnGuardHooks {
     public static final int POOL_JDK_URLCONNECTION = 1;
     /** Pool kind: the {@code java.net.http.HttpClient} connection pool ({@code jdk.internal.net.http.HttpConnection}). */
     public static final int POOL_JDK_HTTPCLIENT = 2;
+    /** Pool kind: Apache HttpClient 4 ({@code AbstractConnPool}), including relocated copies. */
+    public static final int POOL_APACHE4 = 3;
+    /** Pool kind: Apache HttpClient 5 ({@code StrictConnPool}, {@code LaxConnPool}). */
+    public static final int POOL_APACHE5 = 4;
+    /** Pool kind: OkHttp 3.14, 4 and 5 ({@code RealConnectionPool}). */
+    public static final int POOL_OKHTTP = 5;
 
     private static volatile HookHandler handler = HookHandler.NOOP;
 
@@ -105,6 +111,61 @@ public final class ConnGuardHooks {
         } catch (Throwable t) {
             report(h, "pooledTaken", t);
             return true;
+        }
+    }
+
+    public static void pooledBorrowed(int pool, Object key, Object pooled, Object handle) {
+        HookHandler h = handler;
+        try {
+            h.pooledBorrowed(pool, key, pooled, handle);
+        } catch (Throwable t) {
+            report(h, "pooledBorrowed", t);
+        }
+    }
+
+    public static void pooledHandle(int pool, Object key, Object handle) {
+        HookHandler h = handler;
+        try {
+            h.pooledHandle(pool, key, handle);
+        } catch (Throwable t) {
+            report(h, "pooledHandle", t);
+        }
+    }
+
+    public static void pooledReleased(int pool, Object key) {
+        HookHandler h = handler;
+        try {
+            h.pooledReleased(pool, key);
+        } catch (Throwable t) {
+            report(h, "pooledReleased", t);
+        }
+    }
+
+    public static void requestStarted(int pool, Object request) {
+        HookHandler h = handler;
+        try {
+            h.requestStarted(pool, request);
+        } catch (Throwable t) {
+            report(h, "requestStarted", t);
+        }
+    }
+
+    public static void poolLeasing(int pool, Object poolObject) {
+        HookHandler h = handler;
+        try {
+            h.poolLeasing(pool, poolObject);
+        } catch (Throwable t) {
+            report(h, "poolLeasing", t);
+        }
+    }
+
+    /** On exit from every socket stream and channel read and write. */
+    public static void activity(Object connection) {
+        HookHandler h = handler;
+        try {
+            h.activity(connection);
+        } catch (Throwable t) {
+            report(h, "activity", t);
         }
     }
 

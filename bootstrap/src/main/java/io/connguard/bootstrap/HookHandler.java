@@ -61,6 +61,35 @@ public abstract class HookHandler {
         return true;
     }
 
+    /**
+     * A pool of kind {@code pool} lent a connection to application code. {@code key} is what the
+     * pool's give-back names later; {@code pooled} the pool-side object if different (may be
+     * null); {@code handle} the user-facing object whose loss means the connection can never be
+     * given back (may be null). Never blocks.
+     */
+    public void pooledBorrowed(int pool, Object key, Object pooled, Object handle) {
+    }
+
+    /** The user-facing handle of a borrow became known after the borrow (see {@link #pooledBorrowed}). */
+    public void pooledHandle(int pool, Object key, Object handle) {
+    }
+
+    /** The borrow named {@code key} ended without the connection going idle (closed, discarded). */
+    public void pooledReleased(int pool, Object key) {
+    }
+
+    /** A request object of an asynchronous client was created on the caller's thread. */
+    public void requestStarted(int pool, Object request) {
+    }
+
+    /** The current thread is about to lease from {@code poolObject} (Apache HttpClient 5). */
+    public void poolLeasing(int pool, Object poolObject) {
+    }
+
+    /** Bytes were read from or written to a socket or channel. On every read and write: must be cheap. */
+    public void activity(Object connection) {
+    }
+
     /** Something inside the agent failed; it must be reported once and otherwise ignored. */
     public void internalError(String where, Throwable error) {
     }

@@ -62,6 +62,22 @@ public final class Governor {
 
         default void reclaimFailed(HostState host, Throwable error) {
         }
+
+        /** Age detector: a borrowed connection has been held and idle for the threshold. */
+        default void leakSuspected(HostState host, Borrow borrow, long heldMillis, long idleMillis) {
+        }
+
+        /** A borrow reported by the age detector ended after all (returned or closed). */
+        default void leakReturned(HostState host, Borrow borrow, long heldMillis) {
+        }
+
+        /**
+         * Garbage detector: the user-facing handle of a borrow became garbage while the
+         * connection was still lent out; {@code retired} says whether it was closed and taken
+         * out of its pool.
+         */
+        default void handleLeaked(HostState host, Borrow borrow, long heldMillis, boolean retired) {
+        }
     }
 
     /**
@@ -90,6 +106,10 @@ public final class Governor {
     /** Every open lease, keyed by itself; found by connection through {@link Lease.Probe}. */
     private final ConcurrentHashMap<Object, Lease> leases = new ConcurrentHashMap<>();
     private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
+    /** Every connection lent out by an instrumented pool, keyed by itself; found through {@link Identity}. */
+    private final ConcurrentHashMap<Object, Borrow> borrows = new ConcurrentHashMap<>();
+    private final StackPolicy stacks;
+    private final long leakThresholdNanos;
 
     public Governor(LimitResolver limits, SlotStore store, long queueTimeoutMillis, int queueMax, Listener listener) {
         this(limits, store, queueTimeoutMillis, queueMax, listener, (connection, blocking) -> blocking);
@@ -97,6 +117,17 @@ public final class Governor {
 
     public Governor(LimitResolver limits, SlotStore store, long queueTimeoutMillis, int queueMax, Listener listener,
                     WaitPolicy waitPolicy) {
+        this(limits, store, queueTimeoutMillis, queueMax, listener, waitPolicy, StackMode.OFF, 0);
+    }
+
+    /**
+     * @param stackMode           which opens and borrows capture a stack for leak reports
+     * @param leakThresholdMillis held and idle this long, a borrowed connection is reported; 0 = never
+     */
+    public Governor(LimitResolver limits, SlotStore store, long queueTimeoutMillis, int queueMax, Listener listener,
+                    WaitPolicy waitPolicy, StackMode stackMode, long leakThresholdMillis) {
+        this.stacks = new StackPolicy(stackMode);
+        this.leakThresholdNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, leakThresholdMillis));
         this.waitPolicy = waitPolicy;
         this.limits = limits;
         this.store = store;
@@ -121,18 +152,28 @@ public final class Governor {
      *         or the {@link IOException} to throw instead of connecting
      */
     public Object beforeConnect(Object connection, String host, int port, long timeoutMillis, boolean blocking) {
+        return beforeConnect(connection, host, port, timeoutMillis, blocking, null);
+    }
+
+    /**
+     * As above; {@code residue} is closed if the connection becomes garbage without being closed
+     * (a {@code SocketChannel}'s file descriptor, which the JDK never closes by itself).
+     */
+    public Object beforeConnect(Object connection, String host, int port, long timeoutMillis, boolean blocking,
+                                java.io.Closeable residue) {
         if (lookup(connection) != null) {
             return NOTHING; // already counted: a nested or repeated connect of the same object
         }
         HostState h = host(host, port);
         if (h.slots.tryAcquireNow()) {
-            track(connection, h);
+            track(connection, h, residue);
             return ACQUIRED;
         }
-        return slowPath(connection, h, timeoutMillis, blocking);
+        return slowPath(connection, h, timeoutMillis, blocking, residue);
     }
 
-    private Object slowPath(Object connection, HostState h, long timeoutMillis, boolean blocking) {
+    private Object slowPath(Object connection, HostState h, long timeoutMillis, boolean blocking,
+                            java.io.Closeable residue) {
         h.waiting.incrementAndGet();
         try {
             // Idle pooled connections hold slots: give one back before waiting for it. Counted in
@@ -144,7 +185,7 @@ public final class Governor {
                     listener.ungoverned(h, Thread.currentThread().getName());
                     return NOTHING;
                 }
-                track(connection, h);
+                track(connection, h, residue);
                 return ACQUIRED;
             }
             if (h.slots.queued() >= queueMax) {
@@ -183,7 +224,7 @@ public final class Governor {
                 listener.queueTimedOut(h, TimeUnit.NANOSECONDS.toMillis(waited), callerBound);
                 return timeoutException(h, TimeUnit.NANOSECONDS.toMillis(waited), callerBound, timeoutMillis);
             }
-            track(connection, h);
+            track(connection, h, residue);
             if (timeoutMillis > 0) {
                 long left = timeoutMillis - TimeUnit.NANOSECONDS.toMillis(waited);
                 return (int) Math.max(1, Math.min(Integer.MAX_VALUE, left));
@@ -194,8 +235,11 @@ public final class Governor {
         }
     }
 
-    private void track(Object connection, HostState h) {
+    private void track(Object connection, HostState h, java.io.Closeable residue) {
         Lease lease = new Lease(connection, h, collected, System.currentTimeMillis(), Thread.currentThread().getName());
+        lease.stack = stacks.capture();
+        lease.residue = residue;
+        lease.lastActivityNanos = System.nanoTime();
         // Visible to close() last, so a release never runs before the host counts the lease. A
         // close racing with this (a watchdog closing a socket mid-connect) finds nothing, but
         // then the real connect fails on the closed socket and connectFailed releases it.
@@ -327,16 +371,67 @@ public final class Governor {
         int n = 0;
         Reference<?> ref = timeoutMillis > 0 ? collected.remove(timeoutMillis) : collected.poll();
         while (ref != null) {
-            Lease lease = (Lease) ref;
-            long age = System.currentTimeMillis() - lease.openedAtMillis;
-            if (release(lease)) {
-                lease.host.leaks.increment();
-                listener.leaked(lease.host, lease, age);
-                n++;
+            if (ref instanceof Borrow.HandleRef) {
+                if (handleCollected(((Borrow.HandleRef) ref).borrow)) {
+                    n++;
+                }
+            } else {
+                Lease lease = (Lease) ref;
+                long age = System.currentTimeMillis() - lease.openedAtMillis;
+                java.io.Closeable residue = lease.residue;
+                if (release(lease)) {
+                    closeResidue(lease.host, residue);
+                    lease.host.leaks.increment();
+                    stacks.leakSeen();
+                    listener.leaked(lease.host, lease, age);
+                    n++;
+                }
             }
             ref = collected.poll();
         }
         return n;
+    }
+
+    private void closeResidue(HostState h, java.io.Closeable residue) {
+        if (residue != null) {
+            try {
+                residue.close();
+            } catch (Throwable t) {
+                listener.reclaimFailed(h, t);
+            }
+        }
+    }
+
+    /**
+     * The user-facing handle of a borrow became garbage: if the connection is still lent out,
+     * nobody can give it back any more. It is retired (closed and removed from its pool): it may
+     * hold unread response bytes, so it must never be handed out again.
+     */
+    private boolean handleCollected(Borrow b) {
+        if (!borrows.remove(b, b)) {
+            return false; // given back normally; the handle just went out of scope afterwards
+        }
+        Lease lease = resolve(b);
+        HostState h = lease != null ? lease.host : null;
+        if (lease != null && lease.borrow == b) {
+            lease.borrow = null;
+        }
+        long held = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - b.borrowedAtNanos);
+        boolean retired = false;
+        if (b.kind.retirer != null) {
+            try {
+                b.kind.retirer.retire(b.get(), b.pooled);
+                retired = true;
+            } catch (Throwable t) {
+                listener.reclaimFailed(h, t);
+            }
+        }
+        if (h != null) {
+            h.leaks.increment();
+        }
+        stacks.leakSeen();
+        listener.handleLeaked(h, b, held, retired);
+        return true;
     }
 
     /** @return true if this call gave the slot back (exactly one call per lease does) */
@@ -357,6 +452,12 @@ public final class Governor {
         }
         lease.idleHandle = null;
         lease.idleCloser = null;
+        lease.residue = null;
+        Borrow b = lease.borrow;
+        if (b != null) {
+            lease.borrow = null;
+            endBorrow(b);
+        }
         leases.remove(lease);
         h.leases.remove(lease);
         lease.clear();
@@ -366,7 +467,225 @@ public final class Governor {
     }
 
     private Lease lookup(Object connection) {
-        return connection == null ? null : leases.get(new Lease.Probe(connection));
+        return connection == null ? null : leases.get(new Identity(connection));
+    }
+
+    // ---- pool borrows and the leak detectors -------------------------------------------------
+
+    /**
+     * A pool of {@code kind} lent a connection to application code.
+     *
+     * @param key     what the pool's "give back" names ({@link #returnedToPool}); held weakly
+     * @param pooled  the pool's connection object, if not {@code key} (held strongly: the pool
+     *                holds it anyway); how the socket is found and how it is retired
+     * @param counted the socket or channel, if already known; otherwise found when needed
+     * @param handle  the user-facing object whose loss means nobody can give the connection back
+     *                (a response's connection holder, a call), or null
+     * @param site    a stack captured earlier on the caller's thread (asynchronous clients), or
+     *                null to capture one here according to {@code CONNGUARD_LEAK_STACKS}
+     * @param captureHere whether a stack of this thread is worth having when {@code site} is null
+     *                (not on an asynchronous client's executor thread)
+     */
+    public Borrow borrowed(PoolKind kind, Object key, Object pooled, Object counted, Object handle, Throwable site,
+                           boolean captureHere) {
+        Throwable stack = site != null ? site : captureHere ? stacks.capture() : null;
+        Borrow b = new Borrow(key, kind, pooled, System.nanoTime(), System.currentTimeMillis(),
+                Thread.currentThread().getName(), stack);
+        if (handle != null) {
+            b.handle = new Borrow.HandleRef(handle, collected, b);
+        }
+        Borrow previous = borrows.put(b, b);
+        if (previous != null && previous != b) {
+            // Lent out again without our seeing it come back (a path we do not hook): the old
+            // borrow is over. Entries of equal keys keep the first key object, so drop by value.
+            borrows.remove(previous, previous);
+            unlink(previous);
+        }
+        if (counted != null) {
+            link(b, lookup(counted));
+        }
+        return b;
+    }
+
+    /** The thread-captured stack for an asynchronous client to pass to {@link #borrowed} later. */
+    public Throwable captureSite() {
+        return stacks.capture();
+    }
+
+    /** The user-facing handle of the borrow keyed by {@code key}, known only after the borrow. */
+    public void attachHandle(Object key, Object handle) {
+        Borrow b = key == null ? null : borrows.get(new Identity(key));
+        if (b != null && b.handle == null) {
+            b.handle = new Borrow.HandleRef(handle, collected, b);
+        }
+    }
+
+    /** Whether {@link #activity} matters: the age detector is on. */
+    public boolean tracksActivity() {
+        return leakThresholdNanos > 0;
+    }
+
+    /** The borrow keyed by {@code key} is over: the connection went back to its pool or was closed. */
+    public void returnedToPool(Object key) {
+        if (key == null) {
+            return;
+        }
+        Borrow b = borrows.remove(new Identity(key));
+        if (b != null) {
+            unlink(b);
+            reportReturn(b);
+        }
+    }
+
+    private void endBorrow(Borrow b) {
+        if (borrows.remove(b, b)) {
+            reportReturn(b);
+        }
+    }
+
+    private void reportReturn(Borrow b) {
+        if (b.reported) {
+            Lease l = b.lease;
+            listener.leakReturned(l != null ? l.host : null, b,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - b.borrowedAtNanos));
+        }
+    }
+
+    private static void unlink(Borrow b) {
+        Lease l = b.lease;
+        if (l != null && l.borrow == b) {
+            l.borrow = null;
+        }
+    }
+
+    private static void link(Borrow b, Lease lease) {
+        if (lease != null) {
+            b.lease = lease;
+            lease.borrow = b;
+        }
+    }
+
+    /**
+     * Waits, at most {@code timeoutMillis}, until the connection a reclaim is closing is released,
+     * so that a pool that handed it out meanwhile sees it closed. Never parks unboundedly.
+     */
+    public void awaitReleased(Object connection, long timeoutMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        Lease l = lookup(connection);
+        while (l != null && l.state() == Lease.RECLAIMING && System.nanoTime() - deadline < 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+        }
+    }
+
+    /** Bytes went through {@code connection}: it is not idle. */
+    public void activity(Object connection) {
+        Lease l = lookup(connection);
+        if (l != null) {
+            l.lastActivityNanos = System.nanoTime();
+        }
+    }
+
+    private Lease resolve(Borrow b) {
+        Lease l = b.lease;
+        if (l != null && l.state() != Lease.RELEASED) {
+            return l;
+        }
+        try {
+            Object counted = b.kind.resolver.counted(b.get(), b.pooled);
+            l = lookup(counted);
+        } catch (Throwable t) {
+            return null;
+        }
+        if (l != null) {
+            link(b, l);
+        }
+        return l;
+    }
+
+    /**
+     * The age detector: reports, once each, borrows held for the threshold whose connection has
+     * moved no bytes for the threshold either (a long download that keeps reading is no leak).
+     * Called by the reaper thread every {@link #leakScanIntervalMillis}.
+     *
+     * @return how many were reported by this scan
+     */
+    public int scanForLeaks() {
+        if (leakThresholdNanos == 0) {
+            return 0;
+        }
+        long now = System.nanoTime();
+        int n = 0;
+        for (Borrow b : borrows.values()) {
+            if (b.reported || now - b.borrowedAtNanos < leakThresholdNanos) {
+                continue;
+            }
+            if (b.get() == null && b.handle == null) {
+                borrows.remove(b, b); // the pool's object itself is gone; its socket reports itself
+                continue;
+            }
+            Lease l = resolve(b);
+            if (l == null || l.state() != Lease.IN_USE) {
+                continue;
+            }
+            long last = Math.max(l.lastActivityNanos, b.borrowedAtNanos);
+            if (now - last < leakThresholdNanos) {
+                continue;
+            }
+            b.reported = true;
+            b.reportedAtNanos = now;
+            l.host.leaks.increment();
+            stacks.leakSeen();
+            listener.leakSuspected(l.host, b, TimeUnit.NANOSECONDS.toMillis(now - b.borrowedAtNanos),
+                    TimeUnit.NANOSECONDS.toMillis(now - last));
+            n++;
+        }
+        return n;
+    }
+
+    /** How often the reaper runs {@link #scanForLeaks}: a quarter of the threshold, 250 ms to 5 s. */
+    public long leakScanIntervalMillis() {
+        if (leakThresholdNanos == 0) {
+            return 10_000;
+        }
+        return Math.max(250, Math.min(5_000, TimeUnit.NANOSECONDS.toMillis(leakThresholdNanos) / 4));
+    }
+
+    public long leakThresholdMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(leakThresholdNanos);
+    }
+
+    /** The borrows the age detector has reported and that have not come back. */
+    public List<Borrow> suspectedLeaks() {
+        List<Borrow> out = new ArrayList<>();
+        for (Borrow b : borrows.values()) {
+            if (b.reported) {
+                out.add(b);
+            }
+        }
+        return out;
+    }
+
+    /** Every connection lent out by an instrumented pool right now. */
+    public List<Borrow> borrows() {
+        return new ArrayList<>(borrows.values());
+    }
+
+    /**
+     * Age in milliseconds of the longest-held connection to {@code h} that is in use: since its
+     * borrow from a pool, or since it was opened if no pool lent it. 0 if none is in use.
+     */
+    public long oldestInUseMillis(HostState h) {
+        long now = System.currentTimeMillis();
+        long oldest = 0;
+        for (Lease l : h.leases) {
+            if (l.state() != Lease.IN_USE) {
+                continue;
+            }
+            Borrow b = l.borrow;
+            long since = b != null ? b.borrowedAtMillis : l.openedAtMillis;
+            oldest = Math.max(oldest, now - since);
+        }
+        return oldest;
     }
 
     /** The state of a destination, created with its configured limit on first use. */

@@ -37,6 +37,7 @@ public final class Lease extends PhantomReference<Object> {
     final long openedAtMillis;
     final String threadName;
     private final int hash;
+    private final boolean channel;
 
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state = IN_USE;
@@ -44,6 +45,14 @@ public final class Lease extends PhantomReference<Object> {
     /** The pool's connection object while it is idle in the pool, and how to close it on reclaim. */
     volatile Object idleHandle;
     volatile Governor.PooledCloser idleCloser;
+    /** Where it was opened, if captured (see {@link StackPolicy}). */
+    volatile Throwable stack;
+    /** Closed if the connection becomes garbage unclosed: a channel's file descriptor. */
+    volatile java.io.Closeable residue;
+    /** Last time bytes were read or written; tells a slow download from a forgotten response. */
+    volatile long lastActivityNanos;
+    /** The pool borrow using this connection now, if a pool lent it out. */
+    volatile Borrow borrow;
 
     Lease(Object connection, HostState host, ReferenceQueue<Object> queue, long nowMillis, String threadName) {
         super(connection, queue);
@@ -51,6 +60,12 @@ public final class Lease extends PhantomReference<Object> {
         this.hash = System.identityHashCode(connection);
         this.openedAtMillis = nowMillis;
         this.threadName = threadName;
+        this.channel = connection instanceof java.nio.channels.SocketChannel;
+    }
+
+    /** A {@code SocketChannel} rather than a {@code Socket}. */
+    public boolean isChannel() {
+        return channel;
     }
 
     int state() {
@@ -71,6 +86,16 @@ public final class Lease extends PhantomReference<Object> {
 
     public String threadName() {
         return threadName;
+    }
+
+    /** Where the connection was opened, or null if no stack was captured. */
+    public Throwable stack() {
+        return stack;
+    }
+
+    /** The borrow using it now, or null. */
+    public Borrow borrow() {
+        return borrow;
     }
 
     /** A stable word for the lease's state: in-use, idle, reclaiming, released. */
@@ -96,30 +121,5 @@ public final class Lease extends PhantomReference<Object> {
     @Override
     public boolean equals(Object o) {
         return this == o;
-    }
-
-    /**
-     * A throw-away key to find the lease of a connection in a map keyed by leases: equal to the
-     * lease that refers to the same object. {@code ConcurrentHashMap} calls {@code probe.equals}
-     * with the stored key, so this is the only side that needs to know.
-     */
-    static final class Probe {
-        private final Object connection;
-        private final int hash;
-
-        Probe(Object connection) {
-            this.connection = connection;
-            this.hash = System.identityHashCode(connection);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Lease && ((Lease) o).refersTo(connection);
-        }
     }
 }

@@ -1,12 +1,21 @@
 package io.connguard.agent.instrument;
 
 import io.connguard.agent.config.LogLevel;
+import io.connguard.agent.instrument.http.apache.Apache4PoolInstrumentation;
+import io.connguard.agent.instrument.http.apache.Apache4ProxyInstrumentation;
+import io.connguard.agent.instrument.http.apache.Apache5EndpointInstrumentation;
+import io.connguard.agent.instrument.http.apache.Apache5PoolInstrumentation;
+import io.connguard.agent.instrument.http.jdk.HttpClientExchangeInstrumentation;
 import io.connguard.agent.instrument.http.jdk.HttpClientPoolInstrumentation;
+import io.connguard.agent.instrument.http.jdk.HttpClientRequestInstrumentation;
 import io.connguard.agent.instrument.http.jdk.HttpsUrlConnectionClientInstrumentation;
 import io.connguard.agent.instrument.http.jdk.KeepAliveCacheInstrumentation;
 import io.connguard.agent.instrument.http.jdk.UrlConnectionClientInstrumentation;
 import io.connguard.agent.instrument.socket.SocketChannelInstrumentation;
+import io.connguard.agent.instrument.http.okhttp.OkHttpCallInstrumentation;
+import io.connguard.agent.instrument.http.okhttp.OkHttpPoolInstrumentation;
 import io.connguard.agent.instrument.socket.SocketInstrumentation;
+import io.connguard.agent.instrument.socket.SocketStreamInstrumentation;
 import io.connguard.agent.log.AgentLog;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
@@ -22,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongConsumer;
 
+import static net.bytebuddy.matcher.ElementMatchers.nameEndsWith;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.none;
 
@@ -48,8 +58,21 @@ public final class Instrumenter {
                 new SocketChannelInstrumentation(),
                 new UrlConnectionClientInstrumentation(),
                 new HttpsUrlConnectionClientInstrumentation(),
+                SocketStreamInstrumentation.input(),
+                SocketStreamInstrumentation.output(),
                 new KeepAliveCacheInstrumentation(),
-                new HttpClientPoolInstrumentation());
+                new HttpClientPoolInstrumentation(),
+                new HttpClientExchangeInstrumentation(),
+                new HttpClientRequestInstrumentation(),
+                new Apache4PoolInstrumentation(),
+                new Apache4ProxyInstrumentation(),
+                new Apache5PoolInstrumentation("StrictConnPool"),
+                new Apache5PoolInstrumentation("LaxConnPool"),
+                new Apache5EndpointInstrumentation("io.PoolingHttpClientConnectionManager"),
+                new Apache5EndpointInstrumentation("nio.PoolingAsyncClientConnectionManager"),
+                new OkHttpCallInstrumentation("okhttp3.internal.connection.RealCall"),
+                new OkHttpCallInstrumentation("okhttp3.internal.connection.Transmitter"),
+                new OkHttpPoolInstrumentation());
     }
 
     /**
@@ -98,7 +121,10 @@ public final class Instrumenter {
                 .ignore(none());
         for (TypeInstrumentation instrumentation : instrumentations) {
             AsmVisitorWrapper advice = instrumentation.advice();
-            builder = builder.type(named(instrumentation.typeName()))
+            String name = instrumentation.typeName();
+            builder = builder.type(name.startsWith("*")
+                            ? nameEndsWith(name.substring(1)).and(instrumentation.structure())
+                            : named(name))
                     .transform((b, type, loader, module, domain) -> b.visit(advice));
         }
         return builder.makeRaw();

@@ -25,14 +25,22 @@ final class LazyTransformer implements ClassFileTransformer {
     private static final long MAX_WAIT_SECONDS = 20;
 
     private final Set<String> internalNames = new HashSet<>();
+    /** Internal-name suffixes of types matched wherever they were relocated ({@code /pool/AbstractConnPool}). */
+    private final String[] suffixes;
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile ClassFileTransformer delegate;
     private volatile Thread initThread;
 
     LazyTransformer(List<String> typeNames) {
+        List<String> ends = new ArrayList<>();
         for (String name : typeNames) {
-            internalNames.add(name.replace('.', '/'));
+            if (name.startsWith("*")) {
+                ends.add(name.substring(1).replace('.', '/'));
+            } else {
+                internalNames.add(name.replace('.', '/'));
+            }
         }
+        this.suffixes = ends.toArray(new String[0]);
     }
 
     void setInitThread(Thread thread) {
@@ -42,7 +50,7 @@ final class LazyTransformer implements ClassFileTransformer {
     @Override
     public byte[] transform(Module module, ClassLoader loader, String className, Class<?> classBeingRedefined,
                             ProtectionDomain protectionDomain, byte[] classfileBuffer) {
-        if (className == null || !internalNames.contains(className)) {
+        if (className == null || !ours(className)) {
             return null;
         }
         ClassFileTransformer d = delegate;
@@ -74,11 +82,23 @@ final class LazyTransformer implements ClassFileTransformer {
         }
     }
 
+    private boolean ours(String internalName) {
+        if (internalNames.contains(internalName)) {
+            return true;
+        }
+        for (String suffix : suffixes) {
+            if (internalName.endsWith(suffix)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether one of our types is loaded already. */
     boolean anyLoaded(Instrumentation inst) {
         for (Class<?> c : inst.getAllLoadedClasses()) {
             if (internalNames.contains(c.getName().replace('.', '/'))) {
-                return true;
+                return true; // (suffix-matched library types do not force an early set-up)
             }
         }
         return false;
@@ -97,7 +117,7 @@ final class LazyTransformer implements ClassFileTransformer {
         }
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (internalNames.contains(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
+            if (ours(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
                 loaded.add(c);
             }
         }

@@ -2,7 +2,9 @@ package io.connguard.agent.jmx;
 
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
+import io.connguard.agent.core.Borrow;
 import io.connguard.agent.core.Lease;
+import io.connguard.agent.log.StackText;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -127,15 +129,41 @@ final class AgentControl implements AgentControlMBean {
     public String[] listOpenConnections() {
         long now = System.currentTimeMillis();
         List<String> out = new ArrayList<>();
-        governor.openLeases().stream().sorted(Comparator.comparingLong(Lease::openedAtMillis)).forEach(l -> out.add(
-                l.hostKey() + " state=" + l.stateName() + " ageMs=" + (now - l.openedAtMillis())
-                        + " thread=" + l.threadName()));
+        governor.openLeases().stream().sorted(Comparator.comparingLong(Lease::openedAtMillis)).forEach(l -> {
+            StringBuilder line = new StringBuilder().append(l.hostKey()).append(" state=").append(l.stateName())
+                    .append(" ageMs=").append(now - l.openedAtMillis()).append(" thread=").append(l.threadName());
+            Borrow b = l.borrow();
+            if (b != null) {
+                line.append(" client=").append(b.client()).append(" borrowedMs=").append(now - b.borrowedAtMillis())
+                        .append(" borrowThread=").append(b.threadName());
+                if (b.stack() != null) {
+                    line.append(stackText(b.stack()));
+                }
+            }
+            out.add(line.toString());
+        });
         return out.toArray(new String[0]);
     }
 
     @Override
     public String[] listLeaks() {
-        return recentLeaks.get().toArray(new String[0]);
+        long now = System.currentTimeMillis();
+        List<String> out = new ArrayList<>();
+        for (Borrow b : governor.suspectedLeaks()) {
+            StringBuilder line = new StringBuilder("suspected ").append(b.hostKey()).append(" client=")
+                    .append(b.client()).append(" ageMs=").append(now - b.borrowedAtMillis()).append(" state=")
+                    .append(b.stateName()).append(" thread=").append(b.threadName());
+            line.append(b.stack() == null ? " (no stack captured; CONNGUARD_LEAK_STACKS)" : stackText(b.stack()));
+            out.add(line.toString());
+        }
+        for (String r : recentLeaks.get()) {
+            out.add("reported " + r);
+        }
+        return out.toArray(new String[0]);
+    }
+
+    private static String stackText(Throwable stack) {
+        return StackText.frames(stack).replace(System.lineSeparator(), "\n");
     }
 
     @Override

@@ -36,10 +36,17 @@ public interface AgentControlMBean {
     /** One line per destination: host:port, limit, open, idle, in use, queued, peak. */
     String[] listHosts();
 
-    /** One line per open connection: host:port, state, age, opening thread. */
+    /**
+     * One entry per open connection: host:port, state, age, opening thread, and for one lent out
+     * by a pool the client, borrowing thread, borrow age and the borrowing stack if captured.
+     */
     String[] listOpenConnections();
 
-    /** The most recent leak reports (connections garbage-collected without close). */
+    /**
+     * The current suspected leaks (borrowed, held and idle past CONNGUARD_LEAK_THRESHOLD, not
+     * back yet: host, client, age, state, thread, stack), then the most recent leak reports of
+     * both detectors, newest last.
+     */
     String[] listLeaks();
 
     /** Sets every destination's PeakOpen back to what is open now. */

@@ -99,6 +99,11 @@ final class HostView implements HostViewMBean {
     }
 
     @Override
+    public long getOldestLeaseAgeMillis() {
+        return governor.oldestInUseMillis(host);
+    }
+
+    @Override
     public long getUngoverned() {
         return host.ungoverned();
     }

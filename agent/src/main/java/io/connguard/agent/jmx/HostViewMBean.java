@@ -35,7 +35,11 @@ public interface HostViewMBean {
 
     long getReclaimed();
 
+    /** Leak reports for this host, from both detectors (age and garbage). */
     long getLeaks();
+
+    /** How long the longest-held connection in use has been held (since borrowed, or opened), in ms. */
+    long getOldestLeaseAgeMillis();
 
     long getUngoverned();
 }

@@ -9,7 +9,10 @@ import net.bytebuddy.asm.AsmVisitorWrapper;
 import java.net.SocketAddress;
 import java.nio.channels.SocketChannel;
 
+import static net.bytebuddy.matcher.ElementMatchers.isPublic;
+import static net.bytebuddy.matcher.ElementMatchers.isStatic;
 import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
@@ -19,7 +22,8 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
  * connect of a channel's socket adaptor, and {@code implCloseSelectableChannel()}, which
  * {@code AbstractInterruptibleChannel.close} calls once. Both connect methods close the channel
  * when the connect fails, and so does {@code finishConnect}, so a failed non-blocking connect
- * gives its slot back through the close hook.
+ * gives its slot back through the close hook. Reads and writes report activity to the age
+ * detector.
  */
 public final class SocketChannelInstrumentation implements TypeInstrumentation {
 
@@ -35,7 +39,11 @@ public final class SocketChannelInstrumentation implements TypeInstrumentation {
                         .and(takesArgument(0, named("java.net.SocketAddress")))),
                 Advices.of(getClass(), "BlockingConnectAdvice", ConnectExitAdvice.class).on(named("blockingConnect").and(takesArguments(2))
                         .and(takesArgument(0, named("java.net.SocketAddress"))).and(takesArgument(1, long.class))),
-                Advices.of(CloseAdvice.class).on(named("implCloseSelectableChannel").and(takesArguments(0))));
+                Advices.of(CloseAdvice.class).on(named("implCloseSelectableChannel").and(takesArguments(0))),
+                // read(ByteBuffer), read(ByteBuffer[], int, int) and the same writes: bytes moved,
+                // so a long transfer is told apart from a forgotten response.
+                Advices.of(ActivityAdvice.class).on(named("read").or(named("write")).and(isPublic())
+                        .and(not(isStatic()))));
     }
 
     public static final class ConnectAdvice {

@@ -4,6 +4,7 @@ import io.connguard.agent.instrument.Advices;
 import io.connguard.agent.instrument.TypeInstrumentation;
 import net.bytebuddy.asm.AsmVisitorWrapper;
 
+import static net.bytebuddy.matcher.ElementMatchers.isStatic;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
@@ -21,7 +22,12 @@ public final class HttpsUrlConnectionClientInstrumentation implements TypeInstru
 
     @Override
     public AsmVisitorWrapper advice() {
-        return Advices.of(UrlConnectionClientInstrumentation.class, "PutAdvice")
-                .on(named("putInKeepAliveCache").and(takesArguments(0)));
+        return new AsmVisitorWrapper.Compound(
+                Advices.of(UrlConnectionClientInstrumentation.class, "PutAdvice")
+                        .on(named("putInKeepAliveCache").and(takesArguments(0))),
+                // HttpsClient.New(SSLSocketFactory, URL, HostnameVerifier, Proxy, boolean, int,
+                // HttpURLConnection): the HTTPS borrow.
+                Advices.of(UrlConnectionClientInstrumentation.class, "NewAdvice")
+                        .on(named("New").and(isStatic()).and(takesArguments(7))));
     }
 }

@@ -22,6 +22,7 @@ public final class JdkPoolConnections {
     private static volatile VarHandle sslSelf;
     private static volatile MethodHandle channel;
     private static volatile MethodHandle close;
+    private static volatile VarHandle multi;
 
     private JdkPoolConnections() {
     }
@@ -81,6 +82,21 @@ public final class JdkPoolConnections {
             close = h;
         }
         h.invokeExact(httpConnection);
+    }
+
+    /**
+     * {@code jdk.internal.net.http.Exchange.multi}: the {@code MultiExchange} of an exchange (JDK
+     * 17 and 25), the request object made on the caller's thread.
+     */
+    public static Object multiExchange(Object exchange) throws ReflectiveOperationException {
+        VarHandle h = multi;
+        if (h == null) {
+            Class<?> type = superclassNamed(exchange.getClass(), "jdk.internal.net.http.Exchange");
+            Class<?> multiType = Class.forName("jdk.internal.net.http.MultiExchange", false, type.getClassLoader());
+            h = MethodHandles.privateLookupIn(type, MethodHandles.lookup()).findVarHandle(type, "multi", multiType);
+            multi = h;
+        }
+        return h.get(exchange);
     }
 
     private static Class<?> superclassNamed(Class<?> type, String name) throws ClassNotFoundException {
