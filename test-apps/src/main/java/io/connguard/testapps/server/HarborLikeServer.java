@@ -33,7 +33,8 @@ import io.connguard.testapps.common.Args;
  *
  * Prints exactly one line {@code LISTENING port=<p> admin=<a>} once both connectors are bound.
  * Stops on SIGTERM, and when its stdin reaches end-of-file (unless {@code --ignore-stdin}).
- * Admin port: {@code GET /stats} and {@code POST /reset}.
+ * Admin port: {@code GET /stats} and {@code POST /reset}. On the main port, {@code ?bytes=N} and
+ * {@code ?slowBodyMs=T&chunks=K} change the size and the pace of one answer (see {@link HarborHandler}).
  */
 public final class HarborLikeServer {
 
