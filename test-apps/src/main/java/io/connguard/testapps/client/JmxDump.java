@@ -23,7 +23,7 @@ import javax.management.ObjectName;
  * Only simple attribute values (numbers, booleans, strings) are printed; whitespace in strings
  * becomes {@code _} so that every line stays a list of {@code name=value} tokens.
  */
-final class JmxDump {
+public final class JmxDump {
 
     /** The attributes DESIGN.md names, printed first and in this order when they exist. */
     private static final List<String> PREFERRED = List.of(
@@ -33,7 +33,7 @@ final class JmxDump {
     private JmxDump() {
     }
 
-    static void print(PrintStream out, long waitMs) {
+    public static void print(PrintStream out, long waitMs) {
         try {
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
             ObjectName hosts = new ObjectName("io.connguard:type=Host,*");
