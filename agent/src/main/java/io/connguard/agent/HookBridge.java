@@ -125,6 +125,10 @@ final class HookBridge extends HookHandler {
 
     @Override
     public void closed(Object connection) {
+        if (isFinalizer(Thread.currentThread())) {
+            governor.closedByFinalizer(connection);
+            return;
+        }
         governor.closed(connection);
     }
 
@@ -281,6 +285,11 @@ final class HookBridge extends HookHandler {
         if (activity) {
             governor.activity(connection);
         }
+    }
+
+    /** The JVM's finalizer thread ({@code java.lang.ref.Finalizer$FinalizerThread}, JDK 17 and 25). */
+    private static boolean isFinalizer(Thread t) {
+        return t.isDaemon() && "Finalizer".equals(t.getName()) && t.getClass().getName().startsWith("java.lang.ref.");
     }
 
     /**

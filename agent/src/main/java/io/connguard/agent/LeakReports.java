@@ -58,7 +58,8 @@ final class LeakReports {
         String thread = b != null ? b.threadName() : lease.threadName();
         Throwable stack = b != null && b.stack() != null ? b.stack() : lease.stack();
         String whereWord = b != null && b.stack() != null ? "borrowed at" : "opened at";
-        return "connguard: leak [garbage]: " + what + " to " + host.key() + " became garbage without close() "
+        return "connguard: leak [garbage]: " + what + " to " + host.key() + " became garbage without close() (or was"
+                + " closed by a finalizer) "
                 + ageMillis + " ms after thread \"" + thread + "\" " + (b != null ? "borrowed" : "opened")
                 + " it; its slot was given back" + (channel ? " and its file descriptor closed" : "")
                 + " (leaks for this host: " + host.leaks() + "); close sockets, channels and response streams in a"

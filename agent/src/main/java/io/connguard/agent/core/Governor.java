@@ -260,6 +260,20 @@ public final class Governor {
     }
 
     /**
+     * The connection was closed by a finalizer: its owner became garbage without closing it (JDK
+     * 17's {@code HttpURLConnection} response streams close their connection in
+     * {@code MeteredStream.finalize}). Released like any close, and reported as a leak.
+     */
+    public void closedByFinalizer(Object connection) {
+        Lease lease = lookup(connection);
+        if (release(lease)) {
+            lease.host.leaks.increment();
+            stacks.leakSeen();
+            listener.leaked(lease.host, lease, System.currentTimeMillis() - lease.openedAtMillis);
+        }
+    }
+
+    /**
      * A pool is taking the connection back as idle; if it must be reclaimed, {@code closer}
      * closes {@code pooled} (the pool's own connection object, so the pool's bookkeeping sees the
      * close). Call this before the connection becomes visible in the pool: marking it idle
@@ -455,8 +469,7 @@ public final class Governor {
         lease.residue = null;
         Borrow b = lease.borrow;
         if (b != null) {
-            lease.borrow = null;
-            endBorrow(b);
+            endBorrow(b); // lease.borrow stays: a leak report of this lease still names its borrower
         }
         leases.remove(lease);
         h.leases.remove(lease);
