@@ -1,7 +1,10 @@
 package io.connguard.testapps.client;
 
+import java.io.File;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,11 +23,13 @@ import io.connguard.testapps.common.Args;
  *      --host 127.0.0.1 --port PORT --count 3 [--gc-seconds 10] [--jmx]
  * </pre>
  * Prints {@code LEAKED count=<n>}, {@code REOPENED ok=<n> failed=<n> pending=<n>}, any
- * {@code REOPENFAIL <reason>} lines, the JMX lines with {@code --jmx}, and finally {@code LEAKAPP done}.
+ * {@code REOPENFAIL <reason>} lines, {@code LEAKFDS left=<n>} (socket descriptors still held over
+ * the start), the JMX lines with {@code --jmx}, and finally {@code LEAKAPP done}. With
+ * {@code --channels} it leaks {@code SocketChannel}s, whose descriptors the JDK never closes.
  */
 public final class LeakApp {
 
-    static final String USAGE = "LeakApp --host 127.0.0.1 --port PORT --count N [--gc-seconds 10] [--jmx]";
+    static final String USAGE = "LeakApp --host 127.0.0.1 --port PORT --count N [--gc-seconds 10] [--jmx] [--channels]";
 
     private LeakApp() {
     }
@@ -34,18 +39,26 @@ public final class LeakApp {
         int count;
         int gcSeconds;
         boolean jmx;
+        boolean channels;
         try {
-            Args args = Args.parse(argv, Set.of("host", "port", "count", "gc-seconds"), Set.of("jmx"));
+            Args args = Args.parse(argv, Set.of("host", "port", "count", "gc-seconds"), Set.of("jmx", "channels"));
             address = new InetSocketAddress(args.required("host"), args.requiredInteger("port", 1, 65535));
             count = args.requiredInteger("count", 1, 1000);
             gcSeconds = args.integer("gc-seconds", 10, 1, 600);
             jmx = args.flag("jmx");
+            channels = args.flag("channels");
         } catch (Args.UsageException e) {
             Args.exitWithUsage("LeakApp", USAGE, e);
             return;
         }
 
-        leak(address, count);
+        // One connection made and closed first, so that whatever the JDK opens once for good on
+        // first network use (it differs between JDK 17 and 25) is in the baseline.
+        try (SocketChannel warmUp = SocketChannel.open(address); Socket warmUpSocket = new Socket()) {
+            warmUpSocket.connect(address, 10_000);
+        }
+        int descriptorsBefore = socketDescriptors();
+        leak(address, count, channels);
         System.out.println("LEAKED count=" + count);
         System.out.flush();
 
@@ -81,6 +94,9 @@ public final class LeakApp {
         for (Socket socket : reopened) {
             closeQuietly(socket);
         }
+        // Leaked sockets are closed by the JDK's own cleaner when collected; leaked channels only
+        // by ConnGuard. What is left over the baseline is what leaked for good.
+        System.out.println("LEAKFDS left=" + (socketDescriptors() - descriptorsBefore));
         if (jmx) {
             JmxDump.print(System.out, 2_000);
         }
@@ -90,12 +106,36 @@ public final class LeakApp {
     }
 
     /** Connects {@code count} sockets and forgets them: no close, no reference left behind. */
-    private static void leak(InetSocketAddress address, int count) throws Exception {
+    private static void leak(InetSocketAddress address, int count, boolean channels) throws Exception {
         for (int i = 0; i < count; i++) {
-            Socket socket = new Socket();
-            socket.connect(address, 10_000);
-            socket = null; // dropped on purpose, never closed
+            if (channels) {
+                SocketChannel channel = SocketChannel.open(address); // LEAKSITE: dropped, never closed
+                channel = null;
+            } else {
+                Socket socket = new Socket();
+                socket.connect(address, 10_000); // LEAKSITE: dropped, never closed
+                socket = null;
+            }
         }
+    }
+
+    /** Socket descriptors this process holds (Linux /proc), -1 where that cannot be read. */
+    static int socketDescriptors() {
+        File[] fds = new File("/proc/self/fd").listFiles();
+        if (fds == null) {
+            return -1;
+        }
+        int n = 0;
+        for (File fd : fds) {
+            try {
+                if (Files.readSymbolicLink(fd.toPath()).toString().startsWith("socket:")) {
+                    n++;
+                }
+            } catch (Exception ignored) {
+                // gone meanwhile
+            }
+        }
+        return n;
     }
 
     private static void closeQuietly(Socket socket) {
