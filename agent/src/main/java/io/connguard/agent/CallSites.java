@@ -1,5 +1,7 @@
 package io.connguard.agent;
 
+import io.connguard.agent.core.Identity;
+
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,7 +24,7 @@ final class CallSites {
 
     /** The stack captured for {@code request}, removed; null if none was captured. */
     Throwable take(Object request) {
-        return request == null ? null : sites.remove(new Probe(request));
+        return request == null ? null : sites.remove(new Identity(request));
     }
 
     int size() {
@@ -52,26 +54,6 @@ final class CallSites {
         @Override
         public boolean equals(Object o) {
             return this == o;
-        }
-    }
-
-    private static final class Probe {
-        private final Object target;
-        private final int hash;
-
-        Probe(Object target) {
-            this.target = target;
-            this.hash = System.identityHashCode(target);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key && ((Key) o).refersTo(target);
         }
     }
 }

@@ -7,11 +7,11 @@ import java.lang.ref.Reference;
  * that refers to a given object. {@code ConcurrentHashMap} calls {@code probe.equals(storedKey)},
  * so only this side needs to know; stored keys compare by identity of their referent.
  */
-final class Identity {
+public final class Identity {
     private final Object target;
     private final int hash;
 
-    Identity(Object target) {
+    public Identity(Object target) {
         this.target = target;
         this.hash = System.identityHashCode(target);
     }
