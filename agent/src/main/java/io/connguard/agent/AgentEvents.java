@@ -138,7 +138,8 @@ final class AgentEvents implements Governor.Listener {
 
     @Override
     public void reclaimFailed(HostState host, Throwable error) {
-        AgentLog.once(LogLevel.DEBUG, "reclaim:" + host.key(), "connguard: closing an idle connection to "
-                + host.key() + " failed: " + error, null);
+        String where = host == null ? "?" : host.key().toString();
+        AgentLog.once(LogLevel.DEBUG, "reclaim:" + where, "connguard: closing an idle or leaked connection to "
+                + where + " failed: " + error, null);
     }
 }

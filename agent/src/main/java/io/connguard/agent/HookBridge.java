@@ -12,6 +12,7 @@ import io.connguard.bootstrap.ConnGuardHooks;
 import io.connguard.bootstrap.HookHandler;
 
 import java.io.Closeable;
+import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
@@ -36,6 +37,8 @@ final class HookBridge extends HookHandler {
     private static final LibraryObjects.NoArg GET_CONNECTION = new LibraryObjects.NoArg("getConnection");
     private static final LibraryObjects.NoArg GET_SOCKET = new LibraryObjects.NoArg("getSocket");
     private static final LibraryObjects.NoArg SOCKET = new LibraryObjects.NoArg("socket");
+    private static final LibraryObjects.NoArg IS_MULTIPLEXED = new LibraryObjects.NoArg("isMultiplexed$okhttp");
+    private static final LibraryObjects.NoArg SHUTDOWN = new LibraryObjects.NoArg("shutdown");
     private static final LibraryObjects.Release RELEASE = new LibraryObjects.Release();
     private static final LibraryObjects.WithEnum DISCARD_CONNECTION =
             new LibraryObjects.WithEnum("discardConnection", "IMMEDIATE");
@@ -66,7 +69,14 @@ final class HookBridge extends HookHandler {
     private static final PoolKind APACHE4 = new PoolKind("Apache HttpClient 4",
             (entry, pool) -> counted(GET_SOCKET.socket(GET_CONNECTION.call(entry))),
             (entry, pool) -> {
-                CLOSE_APACHE4.close(entry);
+                // shutdown(), not close(): close() flushes first and could block the reaper
+                // on a peer that stopped reading.
+                Object connection = GET_CONNECTION.call(entry);
+                if (connection != null && SHUTDOWN.get(connection.getClass()) != null) {
+                    SHUTDOWN.call(connection);
+                } else {
+                    CLOSE_APACHE4.close(entry);
+                }
                 RELEASE.discard(pool, entry);
             });
     private static final PoolKind APACHE5 = new PoolKind("Apache HttpClient 5",
@@ -79,6 +89,11 @@ final class HookBridge extends HookHandler {
     private static final PoolKind OKHTTP = new PoolKind("OkHttp",
             (call, connection) -> counted(SOCKET.socket(connection)),
             (call, connection) -> {
+                // An HTTP/2 connection carries other calls' streams: OkHttp prunes the lost call
+                // itself and stops using the connection; closing it would fail the others.
+                if (Boolean.TRUE.equals(IS_MULTIPLEXED.call(connection))) {
+                    return;
+                }
                 Socket socket = SOCKET.socket(connection);
                 if (socket != null) {
                     socket.close();
@@ -86,13 +101,13 @@ final class HookBridge extends HookHandler {
             });
 
     /** How long a pool handing out a connection that is being reclaimed waits for the close to end. */
-    private static final long RECLAIM_WAIT_MILLIS = 2_000;
+    private static final long RECLAIM_WAIT_MILLIS = 500;
 
     private final Governor governor;
     private final boolean activity;
     private final CallSites sites = new CallSites();
     /** The Apache HttpClient 5 pool the current thread is leasing from (classic clients lease and wrap on one thread). */
-    private final ThreadLocal<Object> leasingPool = new ThreadLocal<>();
+    private final ThreadLocal<WeakReference<Object>> leasingPool = new ThreadLocal<>();
 
     HookBridge(Governor governor) {
         this.governor = governor;
@@ -239,8 +254,9 @@ final class HookBridge extends HookHandler {
                             null, null, true);
                     return;
                 case ConnGuardHooks.POOL_APACHE5: {
-                    Object leasedFrom = leasingPool.get();
-                    if (leasedFrom != null) {
+                    WeakReference<Object> ref = leasingPool.get();
+                    Object leasedFrom = ref == null ? null : ref.get();
+                    if (ref != null) {
                         leasingPool.remove();
                     }
                     governor.borrowed(APACHE5, key, leasedFrom,
@@ -277,7 +293,8 @@ final class HookBridge extends HookHandler {
 
     @Override
     public void poolLeasing(int pool, Object poolObject) {
-        leasingPool.set(poolObject);
+        // Weak: a lease that never reaches the endpoint (timeout, async) must not pin the pool.
+        leasingPool.set(new WeakReference<>(poolObject));
     }
 
     @Override

@@ -110,6 +110,8 @@ public final class Governor {
     private final ConcurrentHashMap<Object, Borrow> borrows = new ConcurrentHashMap<>();
     private final StackPolicy stacks;
     private final long leakThresholdNanos;
+    /** Activity is recorded at most this often per connection: 1/16 of the threshold is plenty. */
+    private final long activityGranularityNanos;
 
     public Governor(LimitResolver limits, SlotStore store, long queueTimeoutMillis, int queueMax, Listener listener) {
         this(limits, store, queueTimeoutMillis, queueMax, listener, (connection, blocking) -> blocking);
@@ -128,6 +130,7 @@ public final class Governor {
                     WaitPolicy waitPolicy, StackMode stackMode, long leakThresholdMillis) {
         this.stacks = new StackPolicy(stackMode);
         this.leakThresholdNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, leakThresholdMillis));
+        this.activityGranularityNanos = leakThresholdNanos / 16;
         this.waitPolicy = waitPolicy;
         this.limits = limits;
         this.store = store;
@@ -266,6 +269,10 @@ public final class Governor {
      */
     public void closedByFinalizer(Object connection) {
         Lease lease = lookup(connection);
+        if (lease != null && lease.state() != Lease.IN_USE) {
+            release(lease); // idle in a pool that was dropped (Apache 4's manager finalizes): no response leaked
+            return;
+        }
         if (release(lease)) {
             lease.host.leaks.increment();
             stacks.leakSeen();
@@ -507,13 +514,11 @@ public final class Governor {
         if (handle != null) {
             b.handle = new Borrow.HandleRef(handle, collected, b);
         }
-        Borrow previous = borrows.put(b, b);
-        if (previous != null && previous != b) {
-            // Lent out again without our seeing it come back (a path we do not hook): the old
-            // borrow is over. Entries of equal keys keep the first key object, so drop by value.
-            borrows.remove(previous, previous);
-            unlink(previous);
+        Borrow previous = borrows.remove(new Identity(key));
+        if (previous != null) {
+            unlink(previous); // lent out again without our seeing it come back: that borrow is over
         }
+        borrows.put(b, b);
         if (counted != null) {
             link(b, lookup(counted));
         }
@@ -592,9 +597,15 @@ public final class Governor {
 
     /** Bytes went through {@code connection}: it is not idle. */
     public void activity(Object connection) {
+        if (borrows.isEmpty()) {
+            return; // nothing lent out, nothing to age: the common case of servers and raw sockets
+        }
         Lease l = lookup(connection);
-        if (l != null) {
-            l.lastActivityNanos = System.nanoTime();
+        if (l != null && l.borrow != null) {
+            long now = System.nanoTime();
+            if (now - l.lastActivityNanos > activityGranularityNanos) {
+                l.lastActivityNanos = now; // written rarely, so readers and writers share no hot line
+            }
         }
     }
 
@@ -623,17 +634,19 @@ public final class Governor {
      * @return how many were reported by this scan
      */
     public int scanForLeaks() {
-        if (leakThresholdNanos == 0) {
-            return 0;
-        }
         long now = System.nanoTime();
         int n = 0;
         for (Borrow b : borrows.values()) {
-            if (b.reported || now - b.borrowedAtNanos < leakThresholdNanos) {
-                continue;
-            }
             if (b.get() == null && b.handle == null) {
                 borrows.remove(b, b); // the pool's object itself is gone; its socket reports itself
+                continue;
+            }
+            Lease linked = b.lease;
+            if (linked != null && linked.state() == Lease.RELEASED) {
+                endBorrow(b); // closed without our seeing the pool's give-back (linked after the close)
+                continue;
+            }
+            if (leakThresholdNanos == 0 || b.reported || now - b.borrowedAtNanos < leakThresholdNanos) {
                 continue;
             }
             Lease l = resolve(b);
@@ -658,7 +671,7 @@ public final class Governor {
     /** How often the reaper runs {@link #scanForLeaks}: a quarter of the threshold, 250 ms to 5 s. */
     public long leakScanIntervalMillis() {
         if (leakThresholdNanos == 0) {
-            return 10_000;
+            return 10_000; // only tidies the borrows map
         }
         return Math.max(250, Math.min(5_000, TimeUnit.NANOSECONDS.toMillis(leakThresholdNanos) / 4));
     }

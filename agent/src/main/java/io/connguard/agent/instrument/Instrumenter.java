@@ -4,6 +4,7 @@ import io.connguard.agent.config.LogLevel;
 import io.connguard.agent.instrument.http.apache.Apache4PoolInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache4ProxyInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache5EndpointInstrumentation;
+import io.connguard.agent.instrument.http.apache.Apache5HandOutInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache5PoolInstrumentation;
 import io.connguard.agent.instrument.http.jdk.HttpClientExchangeInstrumentation;
 import io.connguard.agent.instrument.http.jdk.HttpClientPoolInstrumentation;
@@ -68,6 +69,8 @@ public final class Instrumenter {
                 new Apache4ProxyInstrumentation(),
                 new Apache5PoolInstrumentation("StrictConnPool"),
                 new Apache5PoolInstrumentation("LaxConnPool"),
+                Apache5HandOutInstrumentation.strict(),
+                Apache5HandOutInstrumentation.lax(),
                 new Apache5EndpointInstrumentation("io.PoolingHttpClientConnectionManager"),
                 new Apache5EndpointInstrumentation("nio.PoolingAsyncClientConnectionManager"),
                 new OkHttpCallInstrumentation("okhttp3.internal.connection.RealCall"),

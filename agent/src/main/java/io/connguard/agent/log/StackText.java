@@ -3,12 +3,12 @@ package io.connguard.agent.log;
 /** A captured stack as report text: one {@code \tat} line per frame, ConnGuard's own frames left out. */
 public final class StackText {
 
-    private static final int MAX_FRAMES = 40;
+    private static final int MAX_FRAMES = 80;
 
     private StackText() {
     }
 
-    /** Each frame on its own line, preceded by a line break, at most 40 of them. */
+    /** Each frame on its own line, preceded by a line break, at most 80 of them (frameworks stack deep). */
     public static String frames(Throwable stack) {
         StringBuilder b = new StringBuilder();
         StackTraceElement[] all = stack.getStackTrace();

@@ -17,8 +17,9 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
  * {@code PoolingHttpClientConnectionManager$InternalConnectionEndpoint} (classic) and
  * {@code PoolingAsyncClientConnectionManager$InternalConnectionEndpoint} (async) of Apache
  * HttpClient 5: made for each lease around the pool entry, held by the request's execution and
- * then by the response. Its constructor is the hand-out; its becoming garbage with the entry still
- * lent out is the garbage detector's signal.
+ * then by the response. Its constructor is the borrow (the entry was marked taken earlier, under
+ * the pool's lock, by {@link Apache5HandOutInstrumentation}); its becoming garbage with the entry
+ * still lent out is the garbage detector's signal.
  */
 public final class Apache5EndpointInstrumentation implements TypeInstrumentation {
 
@@ -50,7 +51,6 @@ public final class Apache5EndpointInstrumentation implements TypeInstrumentation
 
         @Advice.OnMethodExit(suppress = Throwable.class)
         public static void exit(@Advice.This Object endpoint, @Advice.Argument(0) Object entry) {
-            ConnGuardHooks.pooledTaken(ConnGuardHooks.POOL_APACHE5, entry);
             ConnGuardHooks.pooledBorrowed(ConnGuardHooks.POOL_APACHE5, entry, null, endpoint);
         }
     }
