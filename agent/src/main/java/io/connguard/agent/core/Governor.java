@@ -601,7 +601,7 @@ public final class Governor {
             return; // nothing lent out, nothing to age: the common case of servers and raw sockets
         }
         Lease l = lookup(connection);
-        if (l != null && l.borrow != null) {
+        if (l != null) { // (a borrow made before its connect is linked to its lease only later)
             long now = System.nanoTime();
             if (now - l.lastActivityNanos > activityGranularityNanos) {
                 l.lastActivityNanos = now; // written rarely, so readers and writers share no hot line
