@@ -44,8 +44,8 @@ final class LeakReports {
     }
 
     String garbageHandle(HostState host, Borrow b, long heldMillis, boolean retired) {
-        return "connguard: leak [garbage]: a " + b.client() + " response or call to "
-                + (host == null ? "an unknown host" : host.key()) + " became garbage without being closed "
+        return "connguard: leak [garbage]: a response or call to " + (host == null ? "an unknown host" : host.key())
+                + " (" + b.client() + ") became garbage without being closed "
                 + heldMillis + " ms after thread \"" + b.threadName() + "\" borrowed its connection; "
                 + (retired ? "the connection was retired and its slot given back"
                         : "the connection could not be retired and stays with its pool")
@@ -54,11 +54,12 @@ final class LeakReports {
 
     String garbageConnection(HostState host, Lease lease, long ageMillis, boolean channel) {
         Borrow b = lease.borrow();
-        String what = b != null ? "a " + b.client() + " connection" : channel ? "a SocketChannel" : "a socket";
+        String what = b != null ? "a connection" : channel ? "a SocketChannel" : "a socket";
         String thread = b != null ? b.threadName() : lease.threadName();
         Throwable stack = b != null && b.stack() != null ? b.stack() : lease.stack();
         String whereWord = b != null && b.stack() != null ? "borrowed at" : "opened at";
-        return "connguard: leak [garbage]: " + what + " to " + host.key() + " became garbage without close() (or was"
+        return "connguard: leak [garbage]: " + what + " to " + host.key() + (b != null ? " (" + b.client() + ")" : "")
+                + " became garbage without close() (or was"
                 + " closed by a finalizer) "
                 + ageMillis + " ms after thread \"" + thread + "\" " + (b != null ? "borrowed" : "opened")
                 + " it; its slot was given back" + (channel ? " and its file descriptor closed" : "")
