@@ -39,6 +39,8 @@ final class HookBridge extends HookHandler {
     private static final LibraryObjects.NoArg SOCKET = new LibraryObjects.NoArg("socket");
     private static final LibraryObjects.NoArg IS_MULTIPLEXED = new LibraryObjects.NoArg("isMultiplexed$okhttp");
     private static final LibraryObjects.NoArg SHUTDOWN = new LibraryObjects.NoArg("shutdown");
+    private static final LibraryObjects.FieldOf IO_SESSION = new LibraryObjects.FieldOf("ioSession");
+    private static final LibraryObjects.NoArg CHANNEL = new LibraryObjects.NoArg("channel");
     private static final LibraryObjects.Release RELEASE = new LibraryObjects.Release();
     private static final LibraryObjects.WithEnum DISCARD_CONNECTION =
             new LibraryObjects.WithEnum("discardConnection", "IMMEDIATE");
@@ -80,7 +82,7 @@ final class HookBridge extends HookHandler {
                 RELEASE.discard(pool, entry);
             });
     private static final PoolKind APACHE5 = new PoolKind("Apache HttpClient 5",
-            (entry, pool) -> counted(GET_SOCKET.socket(GET_CONNECTION.call(entry))),
+            (entry, pool) -> apache5Counted(entry),
             (entry, pool) -> {
                 DISCARD_CONNECTION.call(entry);
                 RELEASE.discard(pool, entry);
@@ -166,8 +168,8 @@ final class HookBridge extends HookHandler {
                 }
                 case ConnGuardHooks.POOL_APACHE5: {
                     governor.returnedToPool(pooled);
-                    Socket socket = GET_SOCKET.socket(GET_CONNECTION.call(pooled));
-                    return socket == null ? null : governor.idle(counted(socket), pooled, DISCARD_APACHE5);
+                    Object counted = apache5Counted(pooled);
+                    return counted == null ? null : governor.idle(counted, pooled, DISCARD_APACHE5);
                 }
                 case ConnGuardHooks.POOL_OKHTTP: {
                     // The borrow (keyed by the call) ended in releaseConnectionNoEvents already.
@@ -204,8 +206,18 @@ final class HookBridge extends HookHandler {
                     return channel == null || governor.taken(channel, !channel.isOpen());
                 }
                 case ConnGuardHooks.POOL_APACHE4:
-                case ConnGuardHooks.POOL_APACHE5:
                     return takenOrClosed(GET_SOCKET.socket(GET_CONNECTION.call(pooled)));
+                case ConnGuardHooks.POOL_APACHE5: {
+                    Object counted = apache5Counted(pooled);
+                    if (counted instanceof SocketChannel) {
+                        SocketChannel channel = (SocketChannel) counted;
+                        if (!governor.taken(channel, !channel.isOpen())) {
+                            governor.awaitReleased(channel, RECLAIM_WAIT_MILLIS);
+                        }
+                        return true;
+                    }
+                    return takenOrClosed(counted == null ? null : (Socket) counted);
+                }
                 case ConnGuardHooks.POOL_OKHTTP:
                     return takenOrClosed(SOCKET.socket(pooled));
                 default:
@@ -259,8 +271,7 @@ final class HookBridge extends HookHandler {
                     if (ref != null) {
                         leasingPool.remove();
                     }
-                    governor.borrowed(APACHE5, key, leasedFrom,
-                            counted(GET_SOCKET.socket(GET_CONNECTION.call(key))), handle, null, true);
+                    governor.borrowed(APACHE5, key, leasedFrom, apache5Counted(key), handle, null, true);
                     return;
                 }
                 case ConnGuardHooks.POOL_OKHTTP:
@@ -302,6 +313,23 @@ final class HookBridge extends HookHandler {
         if (activity) {
             governor.activity(connection);
         }
+    }
+
+    /**
+     * The socket of an Apache HttpClient 5 entry's classic connection, or the channel of its async
+     * one ({@code DefaultManagedAsyncClientConnection.ioSession.channel()}, a {@code SocketChannel}).
+     */
+    private static Object apache5Counted(Object entry) throws ReflectiveOperationException {
+        Object connection = GET_CONNECTION.call(entry);
+        if (connection == null) {
+            return null;
+        }
+        Socket socket = GET_SOCKET.socket(connection);
+        if (socket != null) {
+            return counted(socket);
+        }
+        Object channel = CHANNEL.call(IO_SESSION.read(connection));
+        return channel instanceof SocketChannel ? channel : null;
     }
 
     /** The JVM's finalizer thread ({@code java.lang.ref.Finalizer$FinalizerThread}, JDK 17 and 25). */

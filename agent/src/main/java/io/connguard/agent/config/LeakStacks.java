@@ -9,7 +9,7 @@ import java.util.Locale;
 public enum LeakStacks {
     /** Every borrow and every connect: exact reports, measurable cost on busy keep-alive loops. */
     ALL,
-    /** One in 64, and every one once a leak has been seen in this JVM (so a repeating leak gets its stack). */
+    /** One in 64, and every one for ten minutes after a leak is seen (so a repeating leak gets its stack). */
     SAMPLED,
     /** Never: reports say what leaked and where it went, not which code took it. */
     OFF;

@@ -23,7 +23,7 @@ public enum Setting {
     LEAK_THRESHOLD(Kind.LEAK_THRESHOLD, "1m",
             "a connection borrowed from a pool, not returned and idle this long is reported as a leak; off = never"),
     LEAK_STACKS(Kind.LEAK_STACKS, "sampled",
-            "which borrows carry the stack shown in leak reports: all, sampled (1 in 64, all after a leak), off"),
+            "which borrows carry the stack shown in leak reports: all, sampled (1 in 64, all for 10 min after a leak), off"),
     LOG_LEVEL(Kind.LOG_LEVEL, "info", "how much the agent logs"),
     STRICT(Kind.BOOLEAN, "false", "refuse to start on any bad or unknown setting");
 

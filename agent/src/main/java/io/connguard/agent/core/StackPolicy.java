@@ -5,15 +5,19 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Decides which opens and borrows carry a stack. A stack costs microseconds (the JVM walks the
  * frames), so {@link StackMode#SAMPLED} takes one in {@value #SAMPLE_ONE_IN}, the way Netty's leak
- * detector samples, until the first leak is seen; from then on every one, so that the next report
- * of a leak that repeats (they do: leaks pile up) names the code.
+ * detector samples; for ten minutes after a leak is seen, every one, so that the next report of a
+ * leak that repeats (they do: leaks pile up) names the code, without paying for stacks for good
+ * after one stray report.
  */
 final class StackPolicy {
 
     static final int SAMPLE_ONE_IN = 64;
 
     private final StackMode mode;
-    private volatile boolean leakSeen;
+    static final long CAPTURE_ALL_AFTER_LEAK_NANOS = 10 * 60 * 1_000_000_000L;
+
+    /** When the last leak was seen (nanoTime), or 0 for never. */
+    private volatile long leakSeenAt;
 
     StackPolicy(StackMode mode) {
         this.mode = mode;
@@ -25,15 +29,20 @@ final class StackPolicy {
             case ALL:
                 return new CapturedStack();
             case SAMPLED:
-                return leakSeen || ThreadLocalRandom.current().nextInt(SAMPLE_ONE_IN) == 0 ? new CapturedStack() : null;
+                return ThreadLocalRandom.current().nextInt(SAMPLE_ONE_IN) == 0 || recentLeak() ? new CapturedStack() : null;
             default:
                 return null;
         }
     }
 
+    private boolean recentLeak() {
+        long at = leakSeenAt;
+        return at != 0 && System.nanoTime() - at < CAPTURE_ALL_AFTER_LEAK_NANOS;
+    }
+
     void leakSeen() {
-        if (mode == StackMode.SAMPLED && !leakSeen) {
-            leakSeen = true;
+        if (mode == StackMode.SAMPLED) {
+            leakSeenAt = System.nanoTime() | 1; // never 0
         }
     }
 

@@ -7,6 +7,7 @@ import io.connguard.agent.instrument.http.apache.Apache5EndpointInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache5HandOutInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache5PoolInstrumentation;
 import io.connguard.agent.instrument.http.jdk.HttpClientExchangeInstrumentation;
+import io.connguard.agent.instrument.http.jdk.HttpClientHandOverInstrumentation;
 import io.connguard.agent.instrument.http.jdk.HttpClientPoolInstrumentation;
 import io.connguard.agent.instrument.http.jdk.HttpClientRequestInstrumentation;
 import io.connguard.agent.instrument.http.jdk.HttpsUrlConnectionClientInstrumentation;
@@ -15,6 +16,7 @@ import io.connguard.agent.instrument.http.jdk.UrlConnectionClientInstrumentation
 import io.connguard.agent.instrument.socket.SocketChannelInstrumentation;
 import io.connguard.agent.instrument.http.okhttp.OkHttpCallInstrumentation;
 import io.connguard.agent.instrument.http.okhttp.OkHttpPoolInstrumentation;
+import io.connguard.agent.instrument.http.okhttp.OkHttpWebSocketInstrumentation;
 import io.connguard.agent.instrument.socket.SocketInstrumentation;
 import io.connguard.agent.instrument.socket.SocketStreamInstrumentation;
 import io.connguard.agent.log.AgentLog;
@@ -65,6 +67,8 @@ public final class Instrumenter {
                 new HttpClientPoolInstrumentation(),
                 new HttpClientExchangeInstrumentation(),
                 new HttpClientRequestInstrumentation(),
+                HttpClientHandOverInstrumentation.http2Upgrade(),
+                HttpClientHandOverInstrumentation.webSocket(),
                 new Apache4PoolInstrumentation(),
                 new Apache4ProxyInstrumentation(),
                 new Apache5PoolInstrumentation("StrictConnPool"),
@@ -75,7 +79,8 @@ public final class Instrumenter {
                 new Apache5EndpointInstrumentation("nio.PoolingAsyncClientConnectionManager"),
                 new OkHttpCallInstrumentation("okhttp3.internal.connection.RealCall"),
                 new OkHttpCallInstrumentation("okhttp3.internal.connection.Transmitter"),
-                new OkHttpPoolInstrumentation());
+                new OkHttpPoolInstrumentation(),
+                new OkHttpWebSocketInstrumentation());
     }
 
     /**

@@ -113,4 +113,31 @@ public final class LibraryObjects {
             return true;
         }
     }
+
+    /** A declared field read by name from the object's class or a superclass, cached per class. */
+    public static final class FieldOf extends ClassValue<java.lang.reflect.Field> {
+        private final String name;
+
+        public FieldOf(String name) {
+            this.name = name;
+        }
+
+        @Override
+        protected java.lang.reflect.Field computeValue(Class<?> type) {
+            for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+                try {
+                    java.lang.reflect.Field f = c.getDeclaredField(name);
+                    return f.trySetAccessible() ? f : null;
+                } catch (NoSuchFieldException e) {
+                    // look further up
+                }
+            }
+            return null;
+        }
+
+        public Object read(Object target) throws IllegalAccessException {
+            java.lang.reflect.Field f = target == null ? null : get(target.getClass());
+            return f == null ? null : f.get(target);
+        }
+    }
 }
