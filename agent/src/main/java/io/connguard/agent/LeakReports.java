@@ -58,7 +58,8 @@ final class LeakReports {
         String thread = b != null ? b.threadName() : lease.threadName();
         Throwable stack = b != null && b.stack() != null ? b.stack() : lease.stack();
         String whereWord = b != null && b.stack() != null ? "borrowed at" : "opened at";
-        return "connguard: leak [garbage]: " + what + " to " + host.key() + (b != null ? " (" + b.client() + ")" : "")
+        String client = b != null ? b.client() : channel ? "SocketChannel" : "socket";
+        return "connguard: leak [garbage]: " + what + " to " + host.key() + " (" + client + ")"
                 + " became garbage without close() (or was"
                 + " closed by a finalizer) "
                 + ageMillis + " ms after thread \"" + thread + "\" " + (b != null ? "borrowed" : "opened")
