@@ -96,6 +96,57 @@ final class AgentVariant {
         }
     }
 
+    /**
+     * In a with-agent fork: the agent's effective configuration (its Configuration attribute) has
+     * the leak settings that this fork's {@code -Dconnguard.leak.stacks} and
+     * {@code -Dconnguard.leak.threshold} ask for (the defaults if absent), so that a ratio per leak
+     * setting is never computed from a fork that silently ran another one.
+     */
+    static void checkLeakSettings() throws Exception {
+        String stacks = System.getProperty("connguard.leak.stacks", "sampled");
+        String threshold = System.getProperty("connguard.leak.threshold", "1m");
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        String configuration = (String) server.getAttribute(agentMBean(server), "Configuration");
+        System.out.println("# connguard configuration: " + configuration);
+        if (!(" " + configuration + " ").contains(" leakStacks=" + stacks + " ")
+                || !(" " + configuration + " ").contains(" leakThreshold=" + threshold + " ")) {
+            throw new IllegalStateException("this fork claims leakStacks=" + stacks + " leakThreshold=" + threshold
+                    + " but the agent runs with: " + configuration);
+        }
+    }
+
+    /** Invokes a no-argument operation of the agent's MBean ({@code listOpenConnections}, ...). */
+    static Object agentOperation(String name) throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        return server.invoke(agentMBean(server), name, null, null);
+    }
+
+    /**
+     * How many frames the stack in one entry of {@code listOpenConnections} had: its {@code \tat}
+     * lines plus the {@code ... N more} it was cut at (the agent's own frames are not shown).
+     */
+    static int stackFrames(String entry) {
+        int frames = 0;
+        for (String l : entry.split("\n")) {
+            String t = l.trim();
+            if (t.startsWith("at ")) {
+                frames++;
+            } else if (t.startsWith("... ") && t.endsWith(" more")) {
+                frames += Integer.parseInt(t.substring(4, t.length() - 5).trim());
+            }
+        }
+        return frames;
+    }
+
+    private static ObjectName agentMBean(MBeanServer server) throws Exception {
+        ObjectName agent = new ObjectName("io.connguard:type=Agent");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!server.isRegistered(agent) && System.nanoTime() < deadline) {
+            Thread.sleep(20); // the agent registers its MBeans lazily, on its own thread
+        }
+        return agent;
+    }
+
     private static boolean hooksInstalled() {
         try {
             Class<?> hooks = Class.forName(HOOKS, false, null); // only the bootstrap loader: where the agent puts it
