@@ -27,10 +27,6 @@ final class CallSites {
         return request == null ? null : sites.remove(new Identity(request));
     }
 
-    int size() {
-        return sites.size();
-    }
-
     private void expunge() {
         Object k;
         while ((k = gone.poll()) != null) {

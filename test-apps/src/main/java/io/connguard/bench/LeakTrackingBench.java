@@ -451,16 +451,7 @@ public final class LeakTrackingBench {
             2.060, 2.056, 2.052, 2.048, 2.045, 2.042, 1.960};
 
     private static String loadAverage() {
-        try {
-            Path p = Paths.get("/proc/loadavg");
-            if (Files.isReadable(p)) {
-                String[] f = Files.readString(p).trim().split("\\s+");
-                return f.length >= 3 ? f[0] + " " + f[1] + " " + f[2] : "";
-            }
-        } catch (IOException ignored) {
-            // Linux only, decoration
-        }
-        return "";
+        return ProcessBench.loadAverage();
     }
 
     private static void progress(String line) {

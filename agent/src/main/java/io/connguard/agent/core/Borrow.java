@@ -26,7 +26,6 @@ public final class Borrow extends WeakReference<Object> {
     volatile Lease lease;
     /** Set once by the age detector. */
     volatile boolean reported;
-    volatile long reportedAtNanos;
     /** Enqueued when the user-facing handle becomes garbage; held here so it stays registered. */
     volatile HandleRef handle;
 

@@ -658,7 +658,6 @@ public final class Governor {
                 continue;
             }
             b.reported = true;
-            b.reportedAtNanos = now;
             l.host.leaks.increment();
             stacks.leakSeen();
             listener.leakSuspected(l.host, b, TimeUnit.NANOSECONDS.toMillis(now - b.borrowedAtNanos),

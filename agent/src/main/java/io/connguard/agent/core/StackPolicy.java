@@ -46,10 +46,6 @@ final class StackPolicy {
         }
     }
 
-    StackMode mode() {
-        return mode;
-    }
-
     /** Only its frames matter; no message, no suppression list. */
     static final class CapturedStack extends Throwable {
         private static final long serialVersionUID = 1L;

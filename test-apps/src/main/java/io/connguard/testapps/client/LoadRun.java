@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
  * </pre>
  * The whole run is bounded by {@code deadlineMs}; requests not finished by then count as failed.
  */
-final class LoadRun {
+public final class LoadRun {
 
     private static final int TOP_REASONS = 10;
 
@@ -151,7 +151,7 @@ final class LoadRun {
     }
 
     /** Exception class and the first line of its message, plus the cause when that says more. */
-    static String describe(Throwable t) {
+    public static String describe(Throwable t) {
         StringBuilder sb = new StringBuilder(t.getClass().getName());
         String message = firstLine(t.getMessage());
         if (!message.isEmpty()) {

@@ -1,5 +1,7 @@
 package io.connguard.testapps.leak;
 
+import io.connguard.testapps.client.LoadRun;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -329,30 +331,8 @@ final class LeakScenario {
         }
     }
 
-    /** Exception class and first message line, with its cause; one line. */
+    /** Exception class and first message line, with its cause; one line (as the load client says it). */
     static String describe(Throwable t) {
-        StringBuilder sb = new StringBuilder(t.getClass().getName());
-        String message = firstLine(t.getMessage());
-        if (!message.isEmpty()) {
-            sb.append(": ").append(message);
-        }
-        Throwable cause = t.getCause();
-        if (cause != null && cause != t) {
-            sb.append(" (cause ").append(cause.getClass().getName());
-            String causeMessage = firstLine(cause.getMessage());
-            if (!causeMessage.isEmpty()) {
-                sb.append(": ").append(causeMessage);
-            }
-            sb.append(')');
-        }
-        return sb.length() > 300 ? sb.substring(0, 300) + "..." : sb.toString();
-    }
-
-    private static String firstLine(String text) {
-        if (text == null) {
-            return "";
-        }
-        int nl = text.indexOf('\n');
-        return (nl >= 0 ? text.substring(0, nl) : text).trim();
+        return LoadRun.describe(t);
     }
 }
