@@ -39,7 +39,7 @@ final class AgentInstaller {
         reaper.governor = governor;
         events.setJmx(new JmxRegistrar(governor, version, config.describe(), config.maxPerHost(),
                 config.hostLimits().toString(), config.queueMax(), events::recentLeaks));
-        ConnGuardHooks.install(new HookBridge(governor));
+        ConnGuardHooks.install(new HookBridge(governor, new io.connguard.agent.retry.Retries(config, governor)));
 
         long premainMillis = (System.nanoTime() - t0) / 1_000_000;
         // The start-up line is logged when class rewriting is ready, usually on the background
@@ -61,7 +61,7 @@ final class AgentInstaller {
         Module base = Object.class.getModule();
         inst.redefineModule(base, Set.of(hooks), Map.of(),
                 Map.of("sun.net", Set.of(agent), "sun.net.www.http", Set.of(agent), "sun.security.ssl", Set.of(agent),
-                        "sun.nio.ch", Set.of(agent)),
+                        "sun.nio.ch", Set.of(agent), "sun.net.www", Set.of(agent)),
                 Set.of(), Map.of());
         ModuleLayer.boot().findModule("java.net.http").ifPresent(http -> inst.redefineModule(http, Set.of(hooks),
                 Map.of(), Map.of("jdk.internal.net.http", Set.of(agent)), Set.of(), Map.of()));

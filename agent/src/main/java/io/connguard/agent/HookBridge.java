@@ -1,5 +1,8 @@
 package io.connguard.agent;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
 import io.connguard.agent.config.LogLevel;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.Lease;
@@ -111,8 +114,11 @@ final class HookBridge extends HookHandler {
     /** The Apache HttpClient 5 pool the current thread is leasing from (classic clients lease and wrap on one thread). */
     private final ThreadLocal<WeakReference<Object>> leasingPool = new ThreadLocal<>();
 
-    HookBridge(Governor governor) {
+    private final io.connguard.agent.retry.Retries retries;
+
+    HookBridge(Governor governor, io.connguard.agent.retry.Retries retries) {
         this.governor = governor;
+        this.retries = retries;
         this.activity = governor.tracksActivity();
     }
 
@@ -350,6 +356,75 @@ final class HookBridge extends HookHandler {
         AgentLog.once(LogLevel.WARN, "pool:" + pool, "connguard: cannot see inside a connection pool ("
                 + (pooled == null ? "null" : pooled.getClass().getName()) + "), so its idle connections are not"
                 + " reclaimed and its leaks not reported: " + t, null);
+    }
+
+    // Retries: all in the retry package; checked exceptions of the client's objects become
+    // internal errors (the hook door reports them and lets the client's own result through).
+
+    @Override
+    public Object retryStart(int client, Object request, Object target) {
+        try {
+            return retries.retryStart(client, request, target);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public boolean retryResponse(Object call, Object response, Throwable thrown) {
+        try {
+            return retries.retryResponse(call, response, thrown);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void retryEnd(Object call) {
+        retries.retryEnd(call);
+    }
+
+    @Override
+    public Object retryFollowUp(int client, Object response, Object followUp) {
+        try {
+            return retries.retryFollowUp(client, response, followUp);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public Object connectRetryStart(int client, Object target, int port, Object connectTimeout) {
+        try {
+            return retries.connectRetryStart(client, target, port, connectTimeout);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public boolean connectRetry(Object call, Throwable thrown) {
+        return retries.connectRetry(call, thrown);
+    }
+
+    @Override
+    public Object retryHandler(Object client, Object request, Object handler, Object pushPromiseHandler) {
+        return retries.retryHandler(client, request, handler, pushPromiseHandler);
+    }
+
+    @Override
+    public Object retryResult(Object handler, Object future) {
+        return retries.retryResult(handler, future);
+    }
+
+    @Override
+    public boolean retryUrlConnection(Object call, Object connection, int status, Object responses, Object input,
+                                      Object error, boolean credentials, Throwable thrown) {
+        try {
+            return retries.retryUrlConnection(call, connection, status, responses, input, error, credentials, thrown);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Override

@@ -169,6 +169,114 @@ public final class ConnGuardHooks {
         }
     }
 
+    /** See {@link HookHandler#retryStart}. */
+    public static Object retryStart(int client, Object request, Object target) {
+        HookHandler h = handler;
+        try {
+            return h.retryStart(client, request, target);
+        } catch (Throwable t) {
+            report(h, "retryStart", t);
+            return null;
+        }
+    }
+
+    /** See {@link HookHandler#retryResponse}; never repeats on a failure of its own. */
+    public static boolean retryResponse(Object call, Object response, Throwable thrown) {
+        if (call == null) {
+            return false;
+        }
+        HookHandler h = handler;
+        try {
+            return h.retryResponse(call, response, thrown);
+        } catch (Throwable t) {
+            report(h, "retryResponse", t);
+            retryEnd(call);
+            return false;
+        }
+    }
+
+    public static void retryEnd(Object call) {
+        if (call == null) {
+            return;
+        }
+        HookHandler h = handler;
+        try {
+            h.retryEnd(call);
+        } catch (Throwable t) {
+            report(h, "retryEnd", t);
+        }
+    }
+
+    public static Object retryFollowUp(int client, Object response, Object followUp) {
+        HookHandler h = handler;
+        try {
+            return h.retryFollowUp(client, response, followUp);
+        } catch (Throwable t) {
+            report(h, "retryFollowUp", t);
+            return followUp;
+        }
+    }
+
+    public static Object connectRetryStart(int client, Object target, int port, Object connectTimeout) {
+        HookHandler h = handler;
+        try {
+            return h.connectRetryStart(client, target, port, connectTimeout);
+        } catch (Throwable t) {
+            report(h, "connectRetryStart", t);
+            return null;
+        }
+    }
+
+    public static boolean connectRetry(Object call, Throwable thrown) {
+        if (call == null) {
+            return false;
+        }
+        HookHandler h = handler;
+        try {
+            return h.connectRetry(call, thrown);
+        } catch (Throwable t) {
+            report(h, "connectRetry", t);
+            return false;
+        }
+    }
+
+    public static Object retryHandler(Object client, Object request, Object responseHandler, Object pushPromiseHandler) {
+        HookHandler h = handler;
+        try {
+            Object wrapped = h.retryHandler(client, request, responseHandler, pushPromiseHandler);
+            return wrapped != null ? wrapped : responseHandler;
+        } catch (Throwable t) {
+            report(h, "retryHandler", t);
+            return responseHandler;
+        }
+    }
+
+    public static Object retryResult(Object responseHandler, Object future) {
+        HookHandler h = handler;
+        try {
+            Object result = h.retryResult(responseHandler, future);
+            return result != null ? result : future;
+        } catch (Throwable t) {
+            report(h, "retryResult", t);
+            return future;
+        }
+    }
+
+    public static boolean retryUrlConnection(Object call, Object connection, int status, Object responses,
+                                             Object input, Object error, boolean credentials, Throwable thrown) {
+        if (call == null) {
+            return false;
+        }
+        HookHandler h = handler;
+        try {
+            return h.retryUrlConnection(call, connection, status, responses, input, error, credentials, thrown);
+        } catch (Throwable t) {
+            report(h, "retryUrlConnection", t);
+            retryEnd(call);
+            return false;
+        }
+    }
+
     private static void report(HookHandler h, String where, Throwable t) {
         try {
             h.internalError(where, t);

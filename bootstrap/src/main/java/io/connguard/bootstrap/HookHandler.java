@@ -90,6 +90,76 @@ public abstract class HookHandler {
     public void activity(Object connection) {
     }
 
+    /**
+     * Retry: a request is starting in a client's call path ({@code client} is a pool kind of
+     * {@link ConnGuardHooks}). {@code request} and {@code target} are the client's own objects.
+     *
+     * @return the request's retry state for {@link #retryResponse}, or null when not retried
+     */
+    public Object retryStart(int client, Object request, Object target) {
+        return null;
+    }
+
+    /**
+     * Retry: the attempt of {@code call} ended with {@code response} (or {@code thrown}).
+     *
+     * @return true to run the attempt again: the refused response has been consumed and released
+     *         and the wait is over; false when the request is over
+     */
+    public boolean retryResponse(Object call, Object response, Throwable thrown) {
+        return false;
+    }
+
+    /** Retry: the request of {@code call} is over (for clients that decide elsewhere). */
+    public void retryEnd(Object call) {
+    }
+
+    /**
+     * Retry: a client is about to decide the follow-up of {@code response}; returns the request
+     * to send next: {@code followUp} (the client's own choice, may be null) or a retry.
+     */
+    public Object retryFollowUp(int client, Object response, Object followUp) {
+        return followUp;
+    }
+
+    /**
+     * Retry: a connect with a fresh socket is starting. {@code target} is the host name (then
+     * {@code port} applies) or the client's own object naming the destination;
+     * {@code connectTimeout} a number of milliseconds or the client's own timeout object.
+     *
+     * @return state for {@link #connectRetry}, or null
+     */
+    public Object connectRetryStart(int client, Object target, int port, Object connectTimeout) {
+        return null;
+    }
+
+    /** Retry: the connect of {@code call} ended ({@code thrown} null on success); true to connect again. */
+    public boolean connectRetry(Object call, Throwable thrown) {
+        return false;
+    }
+
+    /**
+     * Retry, {@code java.net.http.HttpClient}: the body handler to use for a request being sent
+     * (the given one, or one that recognises refusals).
+     */
+    public Object retryHandler(Object client, Object request, Object handler, Object pushPromiseHandler) {
+        return handler;
+    }
+
+    /** Retry, {@code java.net.http.HttpClient}: the future to give the caller for {@code future}. */
+    public Object retryResult(Object handler, Object future) {
+        return future;
+    }
+
+    /**
+     * Retry, {@code HttpURLConnection}: its response was an error ({@code thrown}); consume and
+     * release a refused one and say whether to send the request again.
+     */
+    public boolean retryUrlConnection(Object call, Object connection, int status, Object responses,
+                                      Object input, Object error, boolean credentials, Throwable thrown) {
+        return false;
+    }
+
     /** Something inside the agent failed; it must be reported once and otherwise ignored. */
     public void internalError(String where, Throwable error) {
     }

@@ -1,11 +1,13 @@
 package io.connguard.agent.config;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.StringJoiner;
 
 /**
@@ -36,6 +38,14 @@ public final class AgentConfig {
     private final LogLevel logLevel;
     private final long leakThresholdMillis;
     private final LeakStacks leakStacks;
+    private final int retryMaxAttempts;
+    private final BitSet retryStatuses;
+    private final Set<String> retryMethods;
+    private final long retryBackoffMillis;
+    private final long retryMaxBackoffMillis;
+    private final long retryAfterMaxMillis;
+    private final int retryBudgetPercent;
+    private final HostLimits registryHosts;
     private final boolean strict;
 
     private AgentConfig(EnumMap<Setting, Object> values, List<String> problems) {
@@ -49,6 +59,16 @@ public final class AgentConfig {
         this.logLevel = (LogLevel) values.get(Setting.LOG_LEVEL);
         this.leakThresholdMillis = (Long) values.get(Setting.LEAK_THRESHOLD);
         this.leakStacks = (LeakStacks) values.get(Setting.LEAK_STACKS);
+        this.retryMaxAttempts = (Integer) values.get(Setting.RETRY_MAX_ATTEMPTS);
+        this.retryStatuses = (BitSet) values.get(Setting.RETRY_STATUSES);
+        @SuppressWarnings("unchecked")
+        Set<String> methods = (Set<String>) values.get(Setting.RETRY_METHODS);
+        this.retryMethods = methods;
+        this.retryBackoffMillis = (Long) values.get(Setting.RETRY_BACKOFF);
+        this.retryMaxBackoffMillis = (Long) values.get(Setting.RETRY_MAX_BACKOFF);
+        this.retryAfterMaxMillis = (Long) values.get(Setting.RETRY_AFTER_MAX);
+        this.retryBudgetPercent = (Integer) values.get(Setting.RETRY_BUDGET);
+        this.registryHosts = (HostLimits) values.get(Setting.REGISTRY_HOSTS);
         this.strict = (Boolean) values.get(Setting.STRICT);
     }
 
@@ -106,6 +126,42 @@ public final class AgentConfig {
 
     public LeakStacks leakStacks() {
         return leakStacks;
+    }
+
+    /** Attempts per request including the first; 1 = no retries. */
+    public int retryMaxAttempts() {
+        return retryMaxAttempts;
+    }
+
+    /** Whether a response with {@code status} is a refusal to retry. */
+    public boolean retryStatus(int status) {
+        return status >= 0 && retryStatuses.get(status);
+    }
+
+    /** The retried methods, upper case. */
+    public Set<String> retryMethods() {
+        return retryMethods;
+    }
+
+    public long retryBackoffMillis() {
+        return retryBackoffMillis;
+    }
+
+    public long retryMaxBackoffMillis() {
+        return retryMaxBackoffMillis;
+    }
+
+    public long retryAfterMaxMillis() {
+        return retryAfterMaxMillis;
+    }
+
+    public int retryBudgetPercent() {
+        return retryBudgetPercent;
+    }
+
+    /** Whether {@code host:port} is named in {@code CONNGUARD_REGISTRY_HOSTS}. */
+    public boolean registryHost(String host, int port) {
+        return registryHosts.matches(host, port);
     }
 
     public LogLevel logLevel() {

@@ -30,6 +30,10 @@ public final class HostLimits {
             + " *.suffix:port, * or *:port (IPv6 in brackets, e.g. [::1]:8080),"
             + " limit a whole number >= 0 (0 = no cap)";
 
+    /** What one entry of a pattern list ({@code CONNGUARD_REGISTRY_HOSTS}) may look like. */
+    static final String PATTERN_ACCEPTED = "host patterns: host, host:port, *.suffix, *.suffix:port, * or *:port"
+            + " (IPv6 in brackets, e.g. [::1]:5000)";
+
     private static final int NONE = -1;
     private static final HostLimits EMPTY =
             new HostLimits(Map.of(), new String[0], new PortLimits[0], null, "");
@@ -62,6 +66,18 @@ public final class HostLimits {
      * trailing comma) are ignored. A pattern given twice is reported and the later entry applies.
      */
     public static HostLimits parse(String spec, List<String> problems) {
+        return parse(spec, problems, Setting.HOST_LIMITS, false);
+    }
+
+    /**
+     * Parses a list of host patterns without limits ({@code harbor.example.com,*.corp.example}),
+     * for {@link #matches}. Bad entries are reported under {@code setting} and skipped.
+     */
+    public static HostLimits parsePatterns(String spec, List<String> problems, Setting setting) {
+        return parse(spec, problems, setting, true);
+    }
+
+    private static HostLimits parse(String spec, List<String> problems, Setting setting, boolean patterns) {
         if (spec == null || spec.isBlank()) {
             return EMPTY;
         }
@@ -73,13 +89,26 @@ public final class HostLimits {
             if (entry.isEmpty()) {
                 continue;
             }
-            String error = add(entry, exact, suffixes, wildcard);
+            String error = patterns && entry.indexOf('=') >= 0 ? "a host pattern takes no '=limit'"
+                    : add(patterns ? entry + "=1" : entry, exact, suffixes, wildcard);
             if (error != null) {
-                problems.add(Setting.HOST_LIMITS.displayName() + ": invalid entry " + Values.quote(entry)
-                        + " (" + error + "); expected " + ENTRY_ACCEPTED + "; entry ignored");
+                problems.add(setting.displayName() + ": invalid entry " + Values.quote(entry)
+                        + " (" + error + "); expected " + (patterns ? PATTERN_ACCEPTED : ENTRY_ACCEPTED)
+                        + "; entry ignored");
             }
         }
-        return freeze(exact, suffixes, wildcard, problems);
+        // A pattern named twice in a list of patterns is harmless: no problem to report.
+        return freeze(exact, suffixes, wildcard, patterns ? new ArrayList<>() : problems);
+    }
+
+    /** For a list of patterns ({@link #parsePatterns}): whether one of them matches {@code host:port}. */
+    public boolean matches(String host, int port) {
+        return !canonical.isEmpty() && limitFor(host, port, 0) > 0;
+    }
+
+    /** For a list of patterns: the canonical list, without the {@code =1} they are kept with. */
+    public String patternsText() {
+        return canonical.replace("=1", "");
     }
 
     /**

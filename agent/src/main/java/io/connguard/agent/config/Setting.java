@@ -24,6 +24,19 @@ public enum Setting {
             "a connection borrowed from a pool, not returned and idle this long is reported as a leak; off = never"),
     LEAK_STACKS(Kind.LEAK_STACKS, "sampled",
             "which borrows carry the stack shown in leak reports: all, sampled (1 in 64, all for 10 min after a leak), off"),
+    RETRY_MAX_ATTEMPTS(Kind.ATTEMPTS, "5",
+            "attempts per request including the first, for refused responses and refused connects; 1 = no retries"),
+    RETRY_STATUSES(Kind.STATUSES, "429,503", "response statuses that mean \"refused, try later\" and are retried"),
+    RETRY_METHODS(Kind.METHODS, "GET,HEAD",
+            "request methods retried on a refused response (a refused connect is retried for every method)"),
+    RETRY_BACKOFF(Kind.DURATION, "200ms", "first back-off cap: the wait before retry n is random in [0, min(max, backoff * 2^(n-1))]"),
+    RETRY_MAX_BACKOFF(Kind.DURATION, "10s", "the largest back-off cap"),
+    RETRY_AFTER_MAX(Kind.DURATION, "30s",
+            "a Retry-After up to this long is honoured; a longer one is not retried but passed on at once"),
+    RETRY_BUDGET(Kind.PERCENT, "20",
+            "per host, at most this percent of the requests in flight (and at least 10) may be retrying at once"),
+    REGISTRY_HOSTS(Kind.HOST_PATTERNS, "",
+            "hosts whose 401 is retried when it looks like a refusal, not a challenge, e.g. harbor.example.com,*.corp.example"),
     LOG_LEVEL(Kind.LOG_LEVEL, "info", "how much the agent logs"),
     STRICT(Kind.BOOLEAN, "false", "refuse to start on any bad or unknown setting");
 
@@ -37,6 +50,11 @@ public enum Setting {
         DURATION(Durations.ACCEPTED),
         LEAK_THRESHOLD("off, or a duration of at least 1s (e.g. 30s, 5m)"),
         LEAK_STACKS(LeakStacks.ACCEPTED),
+        ATTEMPTS("a whole number from 1 to " + RetryRules.MAX_ATTEMPTS),
+        PERCENT("a whole number from 0 to 100"),
+        STATUSES(RetryRules.STATUSES_ACCEPTED),
+        METHODS(RetryRules.METHODS_ACCEPTED),
+        HOST_PATTERNS("comma-separated " + HostLimits.PATTERN_ACCEPTED),
         LOG_LEVEL(LogLevel.ACCEPTED),
         HOST_LIMITS("comma-separated " + HostLimits.ENTRY_ACCEPTED);
 
@@ -131,6 +149,16 @@ public enum Setting {
             }
             case LEAK_STACKS:
                 return LeakStacks.parse(text);
+            case ATTEMPTS:
+                return Values.parseRange(text, 1, RetryRules.MAX_ATTEMPTS);
+            case PERCENT:
+                return Values.parseRange(text, 0, 100);
+            case STATUSES:
+                return RetryRules.parseStatuses(text);
+            case METHODS:
+                return RetryRules.parseMethods(text);
+            case HOST_PATTERNS:
+                return HostLimits.parsePatterns(text, problems, this);
             case LOG_LEVEL:
                 return LogLevel.parse(text);
             default:
@@ -139,6 +167,7 @@ public enum Setting {
     }
 
     /** {@code value} as the user would write it, for {@link AgentConfig#describe()}. */
+    @SuppressWarnings("unchecked")
     String format(Object value) {
         switch (kind) {
             case DURATION:
@@ -149,6 +178,12 @@ public enum Setting {
                 return ((LeakStacks) value).label();
             case LOG_LEVEL:
                 return ((LogLevel) value).label();
+            case STATUSES:
+                return RetryRules.formatStatuses((java.util.BitSet) value);
+            case METHODS:
+                return String.join(",", (java.util.Set<String>) value);
+            case HOST_PATTERNS:
+                return ((HostLimits) value).isEmpty() ? "none" : ((HostLimits) value).patternsText();
             case HOST_LIMITS:
                 return ((HostLimits) value).isEmpty() ? "none" : value.toString();
             default:

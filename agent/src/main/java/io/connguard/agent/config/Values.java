@@ -34,6 +34,15 @@ final class Values {
      * A non-negative int written as plain digits, or -1. Signs are refused on purpose:
      * {@code +5} is more likely a mistake than a wish. Allocation-free.
      */
+    /** A whole number from {@code min} to {@code max}, surrounding blanks allowed. */
+    static int parseRange(String text, int min, int max) {
+        int value = parseCount(text);
+        if (value < min || value > max) {
+            throw new IllegalArgumentException("not a whole number from " + min + " to " + max);
+        }
+        return value;
+    }
+
     static int parseCount(String text) {
         int start = 0;
         int end = text.length();

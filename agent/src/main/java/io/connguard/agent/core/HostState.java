@@ -31,6 +31,14 @@ public final class HostState {
     final LongAdder leaks = new LongAdder();
     final LongAdder ungoverned = new LongAdder();
     final LongAdder waitNanos = new LongAdder();
+    /** Requests to this host under {@link RetryPolicy} now, and how many of them are retrying. */
+    final AtomicInteger requestsInFlight = new AtomicInteger();
+    final AtomicInteger retrying = new AtomicInteger();
+    final LongAdder retries = new LongAdder();
+    final LongAdder retriesExhausted = new LongAdder();
+    final LongAdder retryBudgetExceeded = new LongAdder();
+    /** When the last budget refusal was logged (nanoTime), for one log line per minute. */
+    final java.util.concurrent.atomic.AtomicLong budgetLoggedNanos = new java.util.concurrent.atomic.AtomicLong();
 
     HostState(HostKey key, HostSlots slots) {
         this.key = key;
@@ -105,6 +113,50 @@ public final class HostState {
      */
     public long ungoverned() {
         return ungoverned.sum();
+    }
+
+    /** Retries made: another attempt after a refused response or a refused connect. */
+    public long retries() {
+        return retries.sum();
+    }
+
+    /** Requests whose retries ended with a refusal passed on to the caller. */
+    public long retriesExhausted() {
+        return retriesExhausted.sum();
+    }
+
+    /** Refusals passed on at once because the host's retry budget was in use. */
+    public long retryBudgetExceeded() {
+        return retryBudgetExceeded.sum();
+    }
+
+    /** Requests to this host in flight under the retry policy. */
+    public int requestsInFlight() {
+        return requestsInFlight.get();
+    }
+
+    /** Of {@link #requestsInFlight()}, how many are retrying (waiting or re-sent). */
+    public int retryingNow() {
+        return retrying.get();
+    }
+
+    /** Whether a budget refusal should be logged now: true at most once per {@code intervalNanos}. */
+    public boolean budgetLogDue(long intervalNanos) {
+        long now = System.nanoTime();
+        long last = budgetLoggedNanos.get();
+        return (last == 0 || now - last >= intervalNanos) && budgetLoggedNanos.compareAndSet(last, now == 0 ? 1 : now);
+    }
+
+    /** Takes one of the host's retry places if fewer than {@code allowed} are taken. */
+    boolean startRetrying(int allowed) {
+        int now;
+        do {
+            now = retrying.get();
+            if (now >= allowed) {
+                return false;
+            }
+        } while (!retrying.compareAndSet(now, now + 1));
+        return true;
     }
 
     void recordOpen() {

@@ -1,7 +1,16 @@
 package io.connguard.agent.instrument;
 
 import io.connguard.agent.config.LogLevel;
+import io.connguard.agent.instrument.http.apache.Apache4ConnectRetryInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache4PoolInstrumentation;
+import io.connguard.agent.instrument.http.apache.Apache4RetryInstrumentation;
+import io.connguard.agent.instrument.http.apache.Apache5ConnectRetryInstrumentation;
+import io.connguard.agent.instrument.http.apache.Apache5RetryInstrumentation;
+import io.connguard.agent.instrument.http.jdk.HttpClientRetryInstrumentation;
+import io.connguard.agent.instrument.http.jdk.NetworkClientRetryInstrumentation;
+import io.connguard.agent.instrument.http.jdk.UrlConnectionRetryInstrumentation;
+import io.connguard.agent.instrument.http.okhttp.OkHttpConnectRetryInstrumentation;
+import io.connguard.agent.instrument.http.okhttp.OkHttpRetryInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache4ProxyInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache5EndpointInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache5HandOutInstrumentation;
@@ -80,7 +89,17 @@ public final class Instrumenter {
                 new OkHttpCallInstrumentation("okhttp3.internal.connection.RealCall"),
                 new OkHttpCallInstrumentation("okhttp3.internal.connection.Transmitter"),
                 new OkHttpPoolInstrumentation(),
-                new OkHttpWebSocketInstrumentation());
+                new OkHttpWebSocketInstrumentation(),
+                // Retries of refused connects and responses.
+                new UrlConnectionRetryInstrumentation(),
+                new NetworkClientRetryInstrumentation(),
+                new HttpClientRetryInstrumentation(),
+                new Apache4RetryInstrumentation(),
+                new Apache5RetryInstrumentation(),
+                new Apache4ConnectRetryInstrumentation(),
+                new Apache5ConnectRetryInstrumentation(),
+                new OkHttpRetryInstrumentation(),
+                new OkHttpConnectRetryInstrumentation());
     }
 
     /**

@@ -1,0 +1,182 @@
+package io.connguard.agent.core;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request (or one connect) under the {@link RetryPolicy}: counts its attempts, decides at
+ * each refusal whether to try again and how long to wait first, and holds the host's retry
+ * budget while it retries. Used by one thread at a time (the client's call path); {@link #end()}
+ * once when the request is over, whatever its outcome.
+ */
+public final class RetryCall {
+    private final RetryPolicy policy;
+    private final HostState host;
+    private final String client;
+    private final String method;
+    private final boolean replayable;
+    private final boolean counted;
+    private final long startNanos;
+    private final long deadlineNanos;
+    private long connectDeadlineNanos;
+    private int attempts = 1;
+    private boolean retrying;
+    private boolean ended;
+    /** Client glue's own state for this request (saved headers, the user's handler, …). */
+    public Object attachment;
+
+    RetryCall(RetryPolicy policy, HostState host, String client, String method, boolean replayable,
+              long deadlineNanos, boolean counted) {
+        this.policy = policy;
+        this.host = host;
+        this.client = client;
+        this.method = method;
+        this.replayable = replayable;
+        this.counted = counted;
+        this.startNanos = System.nanoTime();
+        this.deadlineNanos = deadlineNanos;
+    }
+
+    public HostState host() {
+        return host;
+    }
+
+    public String client() {
+        return client;
+    }
+
+    /** The request method, or null for a connect. */
+    public String method() {
+        return method;
+    }
+
+    public int attempts() {
+        return attempts;
+    }
+
+    public RetryPolicy policy() {
+        return policy;
+    }
+
+    /** Whether a refused response to this request may be retried at all (method and body). */
+    public boolean responsesRetryable() {
+        return replayable && policy.retriesMethod(method);
+    }
+
+    /** Bounds the waits before connecting again by {@code timeoutMillis} from the start of this call (0 = none). */
+    public void connectTimeout(long timeoutMillis) {
+        if (timeoutMillis > 0) {
+            connectDeadlineNanos = startNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        }
+    }
+
+    /** When the caller's own request timeout expires ({@link System#nanoTime()}), 0 for none. */
+    public long requestDeadlineNanos() {
+        return deadlineNanos;
+    }
+
+    /**
+     * The server refused with {@code status} (already known to be a refusal).
+     *
+     * @param retryAfter the response's {@code Retry-After} value, or null
+     * @return milliseconds to wait before the next attempt, or -1 to pass the response on
+     */
+    public long refused(int status, String retryAfter) {
+        return decide("answered " + status, RetryPolicy.retryAfterMillis(retryAfter, System.currentTimeMillis()),
+                deadlineNanos, "the caller's request timeout");
+    }
+
+    /**
+     * The connect was refused (or reset) before any byte was sent.
+     *
+     * @return milliseconds to wait before connecting again, or -1 to let the failure through
+     */
+    public long connectRefused() {
+        long deadline = connectDeadlineNanos == 0 ? deadlineNanos
+                : deadlineNanos == 0 ? connectDeadlineNanos : Math.min(deadlineNanos, connectDeadlineNanos);
+        return decide("connect refused", -1, deadline,
+                deadline == connectDeadlineNanos ? "the caller's connect timeout" : "the caller's request timeout");
+    }
+
+    private long decide(String outcome, long retryAfterMillis, long deadline, String timeoutName) {
+        if (ended) {
+            return -1;
+        }
+        if (attempts >= policy.maxAttempts()) {
+            exhausted(outcome, "no attempts left (CONNGUARD_RETRY_MAX_ATTEMPTS=" + policy.maxAttempts() + ")");
+            return -1;
+        }
+        long wait;
+        if (retryAfterMillis >= 0) {
+            if (retryAfterMillis > policy.retryAfterMaxMillis()) {
+                exhausted(outcome, "it asked to retry after " + seconds(retryAfterMillis)
+                        + ", longer than CONNGUARD_RETRY_AFTER_MAX allows (" + seconds(policy.retryAfterMaxMillis()) + ")");
+                return -1;
+            }
+            wait = retryAfterMillis;
+        } else {
+            wait = policy.backoffMillis(attempts);
+        }
+        if (deadline != 0 && System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait) >= deadline) {
+            exhausted(outcome, timeoutName + " leaves no time to wait " + wait + " ms for another attempt");
+            return -1;
+        }
+        if (!retrying) {
+            int inFlight = host.requestsInFlight.get();
+            if (!host.startRetrying(policy.allowedRetrying(inFlight))) {
+                host.retryBudgetExceeded.increment();
+                policy.listener().budgetExceeded(this, host.retrying.get(), inFlight);
+                return -1;
+            }
+            retrying = true;
+        }
+        attempts++;
+        host.retries.increment();
+        return wait;
+    }
+
+    private void exhausted(String outcome, String reason) {
+        host.retriesExhausted.increment();
+        policy.listener().exhausted(this, outcome, reason);
+    }
+
+    private static String seconds(long millis) {
+        return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
+    }
+
+    /**
+     * Waits {@code millis} on the calling thread. An interrupt cuts the wait short and stays set
+     * (the next attempt's I/O sees it); returns false then.
+     */
+    public static boolean pause(long millis) {
+        if (millis <= 0) {
+            return true;
+        }
+        try {
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The request is over: frees its place in flight and its retry budget. Idempotent. */
+    public void end() {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        if (retrying) {
+            host.retrying.decrementAndGet();
+        }
+        if (counted) {
+            host.requestsInFlight.decrementAndGet();
+        }
+    }
+
+    /** {@code GET 127.0.0.1:8080 (OkHttp)}: how log lines name this request. */
+    public String describe() {
+        String target = host.key().toString();
+        return (method == null ? "" : method + " ") + target + " (" + client + ")";
+    }
+}

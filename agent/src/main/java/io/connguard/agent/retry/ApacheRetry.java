@@ -1,0 +1,138 @@
+package io.connguard.agent.retry;
+
+import io.connguard.agent.core.RetryCall;
+import io.connguard.bootstrap.ConnGuardHooks;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+
+/**
+ * Retries of refused responses for Apache HttpClient 4 (also relocated copies, as Maven's) and
+ * 5, around {@code ProtocolExec.execute}: the step of the client's execution chain that its own
+ * retry steps ({@code ServiceUnavailableRetryExec}, {@code HttpRequestRetryExec}) also run again.
+ * A refused attempt's entity is read to its end (which gives the connection back to the pool),
+ * the response closed, the request's headers put back as they were when the step began (the
+ * step adds cookies and credentials again), and the step runs once more.
+ */
+final class ApacheRetry {
+
+    /** The request being executed and its headers as they were before the first attempt. */
+    static final class Request {
+        final ApacheRetry glue;
+        final Object request;
+        final Object headers;
+
+        Request(ApacheRetry glue, Object request, Object headers) {
+            this.glue = glue;
+            this.request = request;
+            this.headers = headers;
+        }
+    }
+
+    private final Retries retries;
+    private final boolean five;
+
+    ApacheRetry(Retries retries, boolean five) {
+        this.retries = retries;
+        this.five = five;
+    }
+
+    /**
+     * Apache 4: {@code execute(HttpRoute route, HttpRequestWrapper request, …)}; Apache 5:
+     * {@code execute(ClassicHttpRequest request, ExecChain.Scope scope, …)}.
+     */
+    RetryCall start(Object request, Object target) throws IOException {
+        if (!retries.enabled() || request == null || target == null) {
+            return null;
+        }
+        Object route = five ? Lib.field(target, "route") : target;
+        Object host = Lib.call(route, "getTargetHost");
+        if (host == null) {
+            return null;
+        }
+        String name = Lib.string(host, "getHostName");
+        int port = Retries.port(Lib.integer(host, "getPort", -1), Lib.string(host, "getSchemeName"));
+        String method = Lib.string(request, "getMethod");
+        Object entity = Lib.has(request, "getEntity", 0) ? Lib.call(request, "getEntity") : null;
+        boolean replayable = entity == null || Boolean.TRUE.equals(Lib.call(entity, "isRepeatable"));
+        RetryCall call = retries.start(five ? ConnGuardHooks.POOL_APACHE5 : ConnGuardHooks.POOL_APACHE4, name, port,
+                method, replayable, 0, true);
+        if (call != null) {
+            call.attachment = new Request(this, request, Lib.call(request, five ? "getHeaders" : "getAllHeaders"));
+        }
+        return call;
+    }
+
+    /** The step returned {@code response} or threw; true to run it again. */
+    boolean response(RetryCall call, Object response, Throwable thrown) throws IOException {
+        if (thrown != null || response == null || !call.responsesRetryable()) {
+            call.end();
+            return false;
+        }
+        Request r = (Request) call.attachment;
+        int status = five ? Lib.integer(response, "getCode", -1)
+                : Lib.integer(Lib.call(response, "getStatusLine"), "getStatusCode", -1);
+        boolean credentials = Boolean.TRUE.equals(Lib.call(r.request, "containsHeader", "Authorization"));
+        String challenge = header(response, "WWW-Authenticate");
+        String body = retries.needsBody(call, status, credentials, challenge) ? peek(response) : null;
+        if (!retries.isRefusal(call, status, credentials, challenge, body)) {
+            call.end();
+            return false;
+        }
+        long wait = call.refused(status, header(response, "Retry-After"));
+        if (wait < 0) {
+            call.end();
+            return false;
+        }
+        Object entity = Lib.call(response, "getEntity");
+        if (entity != null) {
+            Lib.drain((InputStream) Lib.call(entity, "getContent"));
+        }
+        if (response instanceof Closeable) {
+            ((Closeable) response).close();
+        }
+        if (r.headers != null) {
+            Lib.call(r.request, "setHeaders", r.headers);
+        }
+        RetryCall.pause(wait);
+        return true;
+    }
+
+    private static String header(Object message, String name) throws IOException {
+        return Lib.string(Lib.call(message, "getFirstHeader", name), "getValue");
+    }
+
+    /**
+     * The start of a small 401 body, leaving the body in place for the caller: the entity is
+     * replaced by the library's own {@code BufferedHttpEntity} of it. Null when the body is
+     * larger than {@link Lib#PEEK_LIMIT} or of unknown length.
+     */
+    private String peek(Object response) throws IOException {
+        Object entity = Lib.call(response, "getEntity");
+        Object length = Lib.call(entity, "getContentLength");
+        if (!(length instanceof Long) || (Long) length < 0 || (Long) length > Lib.PEEK_LIMIT) {
+            return null;
+        }
+        Method setEntity = Lib.method(response.getClass(), "setEntity", 1);
+        if (setEntity == null) {
+            return null;
+        }
+        Class<?> entityType = setEntity.getParameterTypes()[0];
+        String buffered = entityType.getPackageName() + (five ? ".io.entity.BufferedHttpEntity" : ".entity.BufferedHttpEntity");
+        Object copy;
+        try {
+            Class<?> type = Class.forName(buffered, false, entityType.getClassLoader());
+            Constructor<?> make = type.getConstructor(entityType);
+            copy = make.newInstance(entity);
+        } catch (ReflectiveOperationException e) {
+            return null;
+        }
+        Lib.call(response, "setEntity", copy);
+        try (InputStream in = (InputStream) Lib.call(copy, "getContent")) {
+            return Lib.text(in == null ? null : in.readNBytes(Lib.PEEK_LIMIT));
+        }
+    }
+}

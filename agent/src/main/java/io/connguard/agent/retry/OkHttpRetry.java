@@ -1,0 +1,90 @@
+package io.connguard.agent.retry;
+
+import io.connguard.agent.core.RetryCall;
+import io.connguard.bootstrap.ConnGuardHooks;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Retries of refused responses for OkHttp (3.14, 4, 5), through its own follow-up loop in
+ * {@code RetryAndFollowUpInterceptor}: the interceptor's run is the request
+ * ({@code intercept}), and when it asks {@code followUpRequest} what to send after a refused
+ * response, the answer becomes the same request again after the wait. OkHttp then closes the
+ * refused response (read to its end here, so its connection is reused) and sends it, keeping the
+ * refused attempts as {@code priorResponse}, as it does for its own follow-ups.
+ */
+final class OkHttpRetry {
+
+    /** Marks the calls of this glue, whose end also leaves the thread's stack. */
+    static final Object MARK = new Object();
+
+    private final Retries retries;
+
+    OkHttpRetry(Retries retries) {
+        this.retries = retries;
+    }
+
+    /** {@code RetryAndFollowUpInterceptor.intercept(chain)} begins. */
+    RetryCall start(Object chain) throws IOException {
+        if (!retries.enabled() || chain == null) {
+            return null;
+        }
+        Object request = Lib.call(chain, "request");
+        Object url = Lib.call(request, "url");
+        String method = Lib.string(request, "method");
+        Object body = Lib.call(request, "body");
+        boolean replayable = body == null || !Boolean.TRUE.equals(Lib.call(body, "isOneShot"));
+        long deadline = 0;
+        Object timeout = Lib.call(Lib.call(chain, "call"), "timeout");
+        Object nanos = Lib.call(timeout, "timeoutNanos");
+        if (nanos instanceof Long && (Long) nanos > 0) {
+            deadline = System.nanoTime() + (Long) nanos;
+        }
+        RetryCall call = retries.start(ConnGuardHooks.POOL_OKHTTP, Lib.string(url, "host"), Lib.integer(url, "port", -1),
+                method, replayable, deadline, true);
+        if (call != null) {
+            call.attachment = MARK;
+            retries.okHttpCalls.get().addLast(call);
+        }
+        return call;
+    }
+
+    /** The interceptor's run is over. */
+    void end(RetryCall call) {
+        ArrayDeque<RetryCall> calls = retries.okHttpCalls.get();
+        calls.removeLastOccurrence(call);
+        call.end();
+    }
+
+    /** {@code followUpRequest(response, …)} returned {@code followUp}: the request to send next. */
+    Object followUp(Object response, Object followUp) throws IOException {
+        RetryCall call = retries.okHttpCalls.get().peekLast();
+        if (call == null || response == null) {
+            return followUp;
+        }
+        int status = Lib.integer(response, "code", -1);
+        Object request = Lib.call(response, "request");
+        boolean credentials = Lib.call(request, "header", "Authorization") != null;
+        String challenge = Lib.string(response, "header", "WWW-Authenticate");
+        String body = null;
+        if (retries.needsBody(call, status, credentials, challenge)) {
+            body = Lib.string(Lib.call(response, "peekBody", (long) Lib.PEEK_LIMIT), "string");
+        }
+        if (!retries.isRefusal(call, status, credentials, challenge, body)) {
+            return followUp;
+        }
+        long wait = call.refused(status, Lib.string(response, "header", "Retry-After"));
+        if (wait < 0) {
+            return followUp;
+        }
+        Object responseBody = Lib.call(response, "body");
+        if (responseBody != null) {
+            Lib.drain((InputStream) Lib.call(responseBody, "byteStream"));
+        }
+        RetryCall.pause(wait);
+        return request;
+    }
+}

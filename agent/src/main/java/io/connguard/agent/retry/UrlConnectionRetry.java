@@ -1,0 +1,65 @@
+package io.connguard.agent.retry;
+
+import io.connguard.agent.core.RetryCall;
+import io.connguard.bootstrap.ConnGuardHooks;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.URL;
+
+/**
+ * Retries of refused responses for {@code HttpURLConnection}, around
+ * {@code sun.net.www.protocol.http.HttpURLConnection.getInputStream0()}, where the JDK sends the
+ * request and reads the response (for {@code getInputStream}, {@code getResponseCode} and every
+ * header getter). A refused response makes that method throw; the refused body is read to its
+ * end and closed (which puts the connection back in the keep-alive cache), the advice resets the
+ * connection object's response state as the JDK does for a redirect, and the method runs again:
+ * it connects (from the cache), writes the same request and reads the new response.
+ */
+final class UrlConnectionRetry {
+
+    private final Retries retries;
+
+    UrlConnectionRetry(Retries retries) {
+        this.retries = retries;
+    }
+
+    RetryCall start(Object connection) {
+        if (!retries.enabled() || !(connection instanceof HttpURLConnection)) {
+            return null;
+        }
+        HttpURLConnection c = (HttpURLConnection) connection;
+        URL url = c.getURL();
+        // A request with a body (doOutput) is never resent: its body may have been streamed.
+        return retries.start(ConnGuardHooks.POOL_JDK_URLCONNECTION, url.getHost(), Retries.port(url.getPort(),
+                url.getProtocol()), c.getRequestMethod(), !c.getDoOutput(), 0, true);
+    }
+
+    boolean response(RetryCall call, int status, Object responses, Object input, Object error, boolean credentials,
+                     Throwable thrown) throws IOException {
+        if (!(thrown instanceof IOException) || status < 400) {
+            call.end();
+            return false;
+        }
+        String challenge = Lib.string(responses, "findValue", "WWW-Authenticate");
+        // A 401 body is left alone: the JDK keeps it for getErrorStream() and it cannot be peeked.
+        if (!retries.isRefusal(call, status, credentials, challenge, null)) {
+            call.end();
+            return false;
+        }
+        long wait = call.refused(status, Lib.string(responses, "findValue", "Retry-After"));
+        if (wait < 0) {
+            call.end();
+            return false;
+        }
+        if (error instanceof InputStream) {
+            Lib.drain((InputStream) error);
+        } else if (input instanceof InputStream) {
+            Lib.drain((InputStream) input);
+        }
+        Lib.call(responses, "reset");
+        RetryCall.pause(wait);
+        return true;
+    }
+}
