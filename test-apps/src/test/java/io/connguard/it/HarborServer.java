@@ -1,8 +1,15 @@
 package io.connguard.it;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -29,6 +36,7 @@ final class HarborServer implements BeforeAllCallback, AfterAllCallback, BeforeE
     private JvmProcess process;
     private int port;
     private ServerAdmin admin;
+    private int adminPort;
 
     HarborServer(int cap, int delayMs) {
         this(cap, delayMs, false);
@@ -51,6 +59,40 @@ final class HarborServer implements BeforeAllCallback, AfterAllCallback, BeforeE
 
     String url() {
         return (tls ? "https" : "http") + "://127.0.0.1:" + port + "/v2/library/app/blobs/sha256:4a5b6c7d8e9f";
+    }
+
+    /** The URL of the refusing endpoint {@code /refuse/<id>?<query>} (see RefusingHandler). */
+    String refuseUrl(String id, String query) {
+        return (tls ? "https" : "http") + "://127.0.0.1:" + port + "/refuse/" + id + (query.isEmpty() ? "" : "?" + query);
+    }
+
+    /** What {@code /refuse/<id>} has seen so far: requests, those with an Authorization header, methods, arrival times. */
+    record RefuseStats(int count, int auth, List<String> methods, List<Long> atMs) {
+    }
+
+    /** Reads {@code /refuse-stats/<id>} from the admin port (a fresh connection, closed after). */
+    RefuseStats refuseStats(String id) {
+        String line;
+        try {
+            HttpURLConnection connection = (HttpURLConnection) new URL("http://127.0.0.1:" + adminPort
+                    + "/refuse-stats/" + id).openConnection();
+            connection.setConnectTimeout(5_000);
+            connection.setReadTimeout(5_000);
+            connection.setUseCaches(false);
+            try (InputStream in = connection.getInputStream()) {
+                line = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+            } finally {
+                connection.disconnect();
+            }
+        } catch (IOException e) {
+            throw new AssertionError("cannot read the server's /refuse-stats/" + id + ": " + e + "\n" + process.diagnostics(20), e);
+        }
+        Map<String, String> values = AppOutput.keyValues(line);
+        List<String> methods = values.getOrDefault("methods", "").isEmpty() ? List.of()
+                : List.of(values.get("methods").split(","));
+        List<Long> at = values.getOrDefault("atMs", "").isEmpty() ? List.of()
+                : Arrays.stream(values.get("atMs").split(",")).map(Long::valueOf).collect(Collectors.toList());
+        return new RefuseStats(Integer.parseInt(values.get("count")), Integer.parseInt(values.get("auth")), methods, at);
     }
 
     /** open, peak, connections, served, refused, rawpeak (see HarborLikeServer). */
@@ -76,7 +118,8 @@ final class HarborServer implements BeforeAllCallback, AfterAllCallback, BeforeE
         try {
             Map<String, String> listening = awaitListening();
             port = Integer.parseInt(listening.get("port"));
-            admin = new ServerAdmin(Integer.parseInt(listening.get("admin")));
+            adminPort = Integer.parseInt(listening.get("admin"));
+            admin = new ServerAdmin(adminPort);
         } catch (Throwable t) {
             process.kill();
             throw t;

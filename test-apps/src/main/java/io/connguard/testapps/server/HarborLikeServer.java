@@ -35,6 +35,8 @@ import io.connguard.testapps.common.Args;
  * Stops on SIGTERM, and when its stdin reaches end-of-file (unless {@code --ignore-stdin}).
  * Admin port: {@code GET /stats} and {@code POST /reset}. On the main port, {@code ?bytes=N} and
  * {@code ?slowBodyMs=T&chunks=K} change the size and the pace of one answer (see {@link HarborHandler}).
+ * Paths under {@code /refuse/} refuse a chosen number of times, and {@code /refuse-stats/<id>} (on
+ * both ports) tells what they saw (see {@link RefusingHandler}).
  */
 public final class HarborLikeServer {
 
@@ -88,10 +90,14 @@ public final class HarborLikeServer {
         });
         Handler harbor = new HarborHandler(stats, scheduler, cap, delayMs, graceMs, bodyBytes);
         Handler adminHandler = new AdminHandler(stats);
+        Handler refusing = new RefusingHandler();
         server.setHandler(new Handler.Abstract() {
             @Override
             public boolean handle(Request request, Response response, Callback callback) throws Exception {
                 Connector connector = request.getConnectionMetaData().getConnector();
+                if (RefusingHandler.handles(Request.getPathInContext(request))) {
+                    return refusing.handle(request, response, callback);
+                }
                 return (connector == admin ? adminHandler : harbor).handle(request, response, callback);
             }
         });
