@@ -16,6 +16,11 @@ import java.lang.reflect.Method;
  * A refused attempt's entity is read to its end (which gives the connection back to the pool),
  * the response closed, the request's headers put back as they were when the step began (the
  * step adds cookies and credentials again), and the step runs once more.
+ *
+ * <p>When the retries end and the refusal is passed on, the execution is marked in its context;
+ * if the client's own retry step (Apache 5's default {@code HttpRequestRetryExec}, Apache 4's
+ * {@code ServiceUnavailableRetryExec}, as Maven configures it) then sends the request again,
+ * that attempt is passed through without retries of ours, so the two never multiply.
  */
 final class ApacheRetry {
 
@@ -24,13 +29,21 @@ final class ApacheRetry {
         final ApacheRetry glue;
         final Object request;
         final Object headers;
+        /** The execution's context, and what identifies the execution in it (scope or request wrapper). */
+        final Object context;
+        final Object execution;
 
-        Request(ApacheRetry glue, Object request, Object headers) {
+        Request(ApacheRetry glue, Object request, Object headers, Object context, Object execution) {
             this.glue = glue;
             this.request = request;
             this.headers = headers;
+            this.context = context;
+            this.execution = execution;
         }
     }
+
+    /** Context attribute naming the execution whose refusal was passed on after our retries. */
+    static final String PASSED_ON = "io.connguard.retry.passed-on";
 
     private final Retries retries;
     private final boolean five;
@@ -41,14 +54,30 @@ final class ApacheRetry {
     }
 
     /**
-     * Apache 4: {@code execute(HttpRoute route, HttpRequestWrapper request, …)}; Apache 5:
-     * {@code execute(ClassicHttpRequest request, ExecChain.Scope scope, …)}.
+     * Apache 4: {@code execute(HttpRoute route, HttpRequestWrapper request, HttpClientContext
+     * context, …)}, {@code target} = {route, context}; Apache 5: {@code execute(ClassicHttpRequest
+     * request, ExecChain.Scope scope, …)}, {@code target} = scope.
      */
     RetryCall start(Object request, Object target) throws IOException {
         if (!retries.enabled() || request == null || target == null) {
             return null;
         }
-        Object route = five ? Lib.field(target, "route") : target;
+        Object route;
+        Object context;
+        Object execution;
+        if (five) {
+            route = Lib.field(target, "route");
+            context = Lib.field(target, "clientContext");
+            execution = target;
+        } else {
+            Object[] routeAndContext = (Object[]) target;
+            route = routeAndContext[0];
+            context = routeAndContext[1];
+            execution = request;
+        }
+        if (context != null && Lib.call(context, "getAttribute", PASSED_ON) == execution) {
+            return null; // the client's own retry of a refusal we passed on: one attempt, as the client wants
+        }
         Object host = Lib.call(route, "getTargetHost");
         if (host == null) {
             return null;
@@ -61,7 +90,8 @@ final class ApacheRetry {
         RetryCall call = retries.start(five ? ConnGuardHooks.POOL_APACHE5 : ConnGuardHooks.POOL_APACHE4, name, port,
                 method, replayable, 0, true);
         if (call != null) {
-            call.attachment = new Request(this, request, Lib.call(request, five ? "getHeaders" : "getAllHeaders"));
+            call.attachment = new Request(this, request, Lib.call(request, five ? "getHeaders" : "getAllHeaders"),
+                    context, execution);
         }
         return call;
     }
@@ -84,6 +114,9 @@ final class ApacheRetry {
         }
         long wait = call.refused(status, header(response, "Retry-After"));
         if (wait < 0) {
+            if (r.context != null && call.attempts() > 1) {
+                Lib.call(r.context, "setAttribute", PASSED_ON, r.execution);
+            }
             call.end();
             return false;
         }

@@ -40,8 +40,9 @@ public final class Apache4RetryInstrumentation implements TypeInstrumentation {
         }
 
         @Advice.OnMethodEnter(suppress = Throwable.class)
-        public static Object enter(@Advice.Argument(0) Object route, @Advice.Argument(1) Object request) {
-            return ConnGuardHooks.retryStart(ConnGuardHooks.POOL_APACHE4, request, route);
+        public static Object enter(@Advice.Argument(0) Object route, @Advice.Argument(1) Object request,
+                                   @Advice.Argument(2) Object context) {
+            return ConnGuardHooks.retryStart(ConnGuardHooks.POOL_APACHE4, request, new Object[] {route, context});
         }
     }
 }
