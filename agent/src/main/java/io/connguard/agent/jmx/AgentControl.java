@@ -102,6 +102,21 @@ final class AgentControl implements AgentControlMBean {
     }
 
     @Override
+    public long getRetries() {
+        return governor.hosts().stream().mapToLong(HostState::retries).sum();
+    }
+
+    @Override
+    public long getRetriesExhausted() {
+        return governor.hosts().stream().mapToLong(HostState::retriesExhausted).sum();
+    }
+
+    @Override
+    public long getRetryBudgetExceeded() {
+        return governor.hosts().stream().mapToLong(HostState::retryBudgetExceeded).sum();
+    }
+
+    @Override
     public String setHostLimit(String host, int port, int limit) {
         if (host == null || host.isBlank()) {
             throw new IllegalArgumentException("host must be a host name or address, as the application names it");
@@ -121,7 +136,8 @@ final class AgentControl implements AgentControlMBean {
                 h.key() + " limit=" + h.limit() + " open=" + h.open() + " idle=" + h.idle() + " inUse=" + h.inUse()
                         + " queued=" + h.queued() + " peakOpen=" + h.peakOpen() + " connects=" + h.connects()
                         + " queueTimeouts=" + h.queueTimeouts() + " reclaimed=" + h.reclaimed()
-                        + " leaks=" + h.leaks()));
+                        + " leaks=" + h.leaks() + " retries=" + h.retries() + " retriesExhausted="
+                        + h.retriesExhausted() + " retryBudgetExceeded=" + h.retryBudgetExceeded()));
         return out.toArray(new String[0]);
     }
 

@@ -27,6 +27,13 @@ public interface AgentControlMBean {
 
     long getLeaks();
 
+    /** Retries made, over all hosts. */
+    long getRetries();
+
+    long getRetriesExhausted();
+
+    long getRetryBudgetExceeded();
+
     /**
      * Sets the limit for one destination at run time (0 = no limit); waiters are admitted at once
      * when it is raised. Returns a one-line confirmation.

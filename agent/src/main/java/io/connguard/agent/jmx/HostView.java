@@ -99,6 +99,31 @@ final class HostView implements HostViewMBean {
     }
 
     @Override
+    public long getRetries() {
+        return host.retries();
+    }
+
+    @Override
+    public long getRetriesExhausted() {
+        return host.retriesExhausted();
+    }
+
+    @Override
+    public long getRetryBudgetExceeded() {
+        return host.retryBudgetExceeded();
+    }
+
+    @Override
+    public int getRequestsInFlight() {
+        return host.requestsInFlight();
+    }
+
+    @Override
+    public int getRetrying() {
+        return host.retryingNow();
+    }
+
+    @Override
     public long getOldestLeaseAgeMillis() {
         return governor.oldestInUseMillis(host);
     }

@@ -38,6 +38,21 @@ public interface HostViewMBean {
     /** Leak reports for this host, from both detectors (age and garbage). */
     long getLeaks();
 
+    /** Retries made for this host: another attempt after a refused response or a refused connect. */
+    long getRetries();
+
+    /** Requests whose retries ended with the refusal passed on (attempts used up, Retry-After too long, timeout). */
+    long getRetriesExhausted();
+
+    /** Refusals passed on at once because the host's retry budget was in use. */
+    long getRetryBudgetExceeded();
+
+    /** Requests to this host in flight through a client whose refusals are retried. */
+    int getRequestsInFlight();
+
+    /** Of those, how many are retrying now (waiting or re-sent). */
+    int getRetrying();
+
     /** How long the longest-held connection in use has been held (since borrowed, or opened), in ms. */
     long getOldestLeaseAgeMillis();
 
