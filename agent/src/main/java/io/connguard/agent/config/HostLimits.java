@@ -78,7 +78,7 @@ public final class HostLimits {
     }
 
     private static HostLimits parse(String spec, List<String> problems, Setting setting, boolean patterns) {
-        if (spec == null || spec.isBlank()) {
+        if (spec == null || spec.isBlank() || (patterns && spec.trim().equalsIgnoreCase("none"))) {
             return EMPTY;
         }
         TreeMap<String, Rules> exact = new TreeMap<>();

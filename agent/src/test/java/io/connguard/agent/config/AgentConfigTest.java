@@ -43,7 +43,9 @@ class AgentConfigTest {
         assertThat(config.refusesToStart()).isFalse();
         assertThat(config.describe()).isEqualTo(
                 "enabled=true maxPerHost=0 hostLimits=none queueTimeout=30s queueMax=1000 leakThreshold=1m"
-                        + " leakStacks=sampled logLevel=info strict=false");
+                        + " leakStacks=sampled retryMaxAttempts=5 retryStatuses=429,503 retryMethods=GET,HEAD"
+                        + " retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s retryBudget=20 registryHosts=none"
+                        + " logLevel=info strict=false");
         assertThat(AgentConfig.load(null, null).describe()).isEqualTo(config.describe());
     }
 
@@ -70,7 +72,9 @@ class AgentConfigTest {
         assertThat(config.strict()).isTrue();
         assertThat(config.describe()).isEqualTo("enabled=false maxPerHost=8"
                 + " hostLimits=registry.example.com=20,*.corp.example:443=10,*=64"
-                + " queueTimeout=250ms queueMax=0 leakThreshold=2m leakStacks=all logLevel=debug strict=true");
+                + " queueTimeout=250ms queueMax=0 leakThreshold=2m leakStacks=all retryMaxAttempts=5"
+                + " retryStatuses=429,503 retryMethods=GET,HEAD retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s"
+                + " retryBudget=20 registryHosts=none logLevel=debug strict=true");
         assertThat(config).hasToString(config.describe());
     }
 
@@ -242,10 +246,17 @@ class AgentConfigTest {
         assertThat(config.problems()).containsExactly("unknown setting " + UNKNOWN + "MAX_PERHOST (environment variable),"
                 + " ignored; did you mean CONNGUARD_MAX_PER_HOST? known settings: CONNGUARD_ENABLED,"
                 + " CONNGUARD_MAX_PER_HOST, CONNGUARD_HOST_LIMITS, CONNGUARD_QUEUE_TIMEOUT, CONNGUARD_QUEUE_MAX,"
-                + " CONNGUARD_LEAK_THRESHOLD, CONNGUARD_LEAK_STACKS, CONNGUARD_LOG_LEVEL, CONNGUARD_STRICT");
+                + " CONNGUARD_LEAK_THRESHOLD, CONNGUARD_LEAK_STACKS, CONNGUARD_RETRY_MAX_ATTEMPTS,"
+                + " CONNGUARD_RETRY_STATUSES, CONNGUARD_RETRY_METHODS, CONNGUARD_RETRY_BACKOFF,"
+                + " CONNGUARD_RETRY_MAX_BACKOFF, CONNGUARD_RETRY_AFTER_MAX, CONNGUARD_RETRY_BUDGET,"
+                + " CONNGUARD_REGISTRY_HOSTS, CONNGUARD_LOG_LEVEL, CONNGUARD_STRICT");
         assertThat(config.refusesToStart()).isFalse();
         assertThat(config.describe()).isEqualTo(AgentConfig.defaults().describe());
     }
+
+    private static final String RETRY_PROPERTIES = "connguard.retry.max.attempts, connguard.retry.statuses,"
+            + " connguard.retry.methods, connguard.retry.backoff, connguard.retry.max.backoff,"
+            + " connguard.retry.after.max, connguard.retry.budget, connguard.registry.hosts, ";
 
     @Test
     void unknownSystemPropertyIsReportedWithASuggestion() {
@@ -256,11 +267,13 @@ class AgentConfigTest {
                 "unknown setting connguard.max_per_host (system property), ignored; did you mean"
                         + " connguard.max.per.host? known settings: connguard.enabled, connguard.max.per.host,"
                         + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
-                        + " connguard.leak.threshold, connguard.leak.stacks, connguard.log.level, connguard.strict",
+                        + " connguard.leak.threshold, connguard.leak.stacks, " + RETRY_PROPERTIES
+                        + "connguard.log.level, connguard.strict",
                 "unknown setting connguard.queue.timout (system property), ignored; did you mean"
                         + " connguard.queue.timeout? known settings: connguard.enabled, connguard.max.per.host,"
                         + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
-                        + " connguard.leak.threshold, connguard.leak.stacks, connguard.log.level, connguard.strict");
+                        + " connguard.leak.threshold, connguard.leak.stacks, " + RETRY_PROPERTIES
+                        + "connguard.log.level, connguard.strict");
     }
 
     @Test
