@@ -105,6 +105,10 @@ final class ApacheRetry {
         Request r = (Request) call.attachment;
         int status = five ? Lib.integer(response, "getCode", -1)
                 : Lib.integer(Lib.call(response, "getStatusLine"), "getStatusCode", -1);
+        if (!retries.mayBeRefusal(call, status)) {
+            call.end();
+            return false;
+        }
         boolean credentials = Boolean.TRUE.equals(Lib.call(r.request, "containsHeader", "Authorization"));
         String challenge = header(response, "WWW-Authenticate");
         String body = retries.needsBody(call, status, credentials, challenge) ? peek(response) : null;

@@ -207,6 +207,9 @@ final class JdkHttpClientRetry {
         public BodySubscriber<Object> apply(ResponseInfo info) {
             RetryCall retry = call.retry;
             int status = info.statusCode();
+            if (!retries.mayBeRefusal(retry, status)) {
+                return call.handler.apply(info);
+            }
             boolean credentials = call.request.headers().firstValue("Authorization").isPresent();
             String challenge = info.headers().firstValue("WWW-Authenticate").orElse(null);
             String retryAfter = info.headers().firstValue("Retry-After").orElse(null);

@@ -66,6 +66,9 @@ final class OkHttpRetry {
             return followUp;
         }
         int status = Lib.integer(response, "code", -1);
+        if (!retries.mayBeRefusal(call, status)) {
+            return followUp;
+        }
         Object request = Lib.call(response, "request");
         boolean credentials = Lib.call(request, "header", "Authorization") != null;
         String challenge = Lib.string(response, "header", "WWW-Authenticate");

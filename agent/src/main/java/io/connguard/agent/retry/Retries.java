@@ -66,6 +66,15 @@ public final class Retries {
     }
 
     /**
+     * Whether a response with {@code status} could be a refusal at all: one of the retried
+     * statuses, or a 401 (decided by {@link #isRefusal} from the headers). The cheap first test on
+     * every response.
+     */
+    boolean mayBeRefusal(RetryCall call, int status) {
+        return (status == 401 || policy.retriesStatus(status)) && call.responsesRetryable();
+    }
+
+    /**
      * Whether a response is a refusal that {@code call} may retry. {@code challenge}: the
      * {@code WWW-Authenticate} value; {@code body}: the first few KB of a 401's body or null.
      */

@@ -38,7 +38,7 @@ final class UrlConnectionRetry {
 
     boolean response(RetryCall call, int status, Object responses, Object input, Object error, boolean credentials,
                      Throwable thrown) throws IOException {
-        if (!(thrown instanceof IOException) || status < 400) {
+        if (!(thrown instanceof IOException) || !retries.mayBeRefusal(call, status)) {
             call.end();
             return false;
         }
