@@ -3,11 +3,14 @@ package io.connguard.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import org.assertj.core.api.SoftAssertions;
@@ -50,12 +53,12 @@ class RegistryIT {
     static final int LIMIT = 4;
     static final String RATE = "2m";
     static final int JVMS = 6;
-    static final int THREADS = 4;
+    static final int THREADS = 3;
     static final int PULLS = 3;
     static final int LAYERS = 3;
     static final String BACKOFF = "50ms";
     static final String MAX_BACKOFF = "1s";
-    static final String MAX_ATTEMPTS = "10";
+    static final String MAX_ATTEMPTS = "15";
     static final int[] STATUSES = {401, 429, 503};
     static final String[] CLIENTS = {"url", "jdk", "jdk-async", "apache4", "apache5", "okhttp"};
     static final Duration JVM_TIMEOUT = Duration.ofSeconds(90);
@@ -134,8 +137,8 @@ class RegistryIT {
             Map<String, Long> exhausted = new LinkedHashMap<>();
             for (AppOutput out : outs) {
                 Map<String, String> host = out.hostMBean(rig.nginxPort()).orElse(Map.of());
-                retries.put(out.process().name(), parse(host.get("Retries")));
-                exhausted.put(out.process().name(), parse(host.get("RetriesExhausted")));
+                retries.put(label(out), parse(host.get("Retries")));
+                exhausted.put(label(out), parse(host.get("RetriesExhausted")));
             }
             long totalRetries = retries.values().stream().mapToLong(Long::longValue).sum();
             System.out.printf("REGISTRYSTORM status=%d agent=yes ok=%d failed=%d nginxRefusals=%d limitedLines=%d "
@@ -144,11 +147,14 @@ class RegistryIT {
 
             SoftAssertions softly = new SoftAssertions();
             for (AppOutput out : outs) {
-                String name = out.process().name();
+                String name = label(out);
                 softly.assertThat(out.exitCode()).as("exit code of %s", name).isZero();
                 softly.assertThat(out.failed()).as("failed pulls of %s (%s)", name, out.failReasons()).isZero();
                 softly.assertThat(out.ok()).as("pulls of %s", name).isEqualTo((long) THREADS * PULLS);
                 softly.assertThat(out.hostMBean(rig.nginxPort())).as("Host MBean for nginx in %s", name).isPresent();
+                softly.assertThat(retries.get(name)).as("Retries in the Host MBean of %s: every client was refused "
+                        + "and retried", name).isPositive();
+                softly.assertThat(exhausted.get(name)).as("RetriesExhausted in the Host MBean of %s", name).isZero();
                 softly.assertThat(out.stderrLines()).as("stderr of %s", name)
                         .noneMatch(l -> l.contains("retry exhausted") || l.contains("retry [exhausted]"));
             }
@@ -231,15 +237,17 @@ class RegistryIT {
     }
 
     /** {@value #JVMS} JVMs started together, client kinds rotated by status, awaited. */
-    private List<AppOutput> storm(int status, boolean agent) {
+    private List<AppOutput> storm(int status, boolean agent) throws Exception {
         int shift = indexOf(status);
+        Path go = Files.createTempDirectory("connguard-registry-go").resolve("go");
         List<JvmProcess> started = new ArrayList<>();
         for (int j = 0; j < JVMS; j++) {
             String client = CLIENTS[(j + shift) % CLIENTS.length];
             JvmProcess.Builder b = jvms.java(17).jvmArg("-Xmx256m").main(RegistryPull.class)
                     .args("--client", client, "--base", rig.nginxBase(), "--image", image.reference(),
                             "--user", RegistryRig.USER, "--password", RegistryRig.PASSWORD,
-                            "--pulls", PULLS, "--threads", THREADS, "--deadline-ms", 80_000, "--jmx");
+                            "--pulls", PULLS, "--threads", THREADS, "--deadline-ms", 80_000, "--jmx",
+                            "--go-file", go);
             if (agent) {
                 b.agent()
                         .env("CONNGUARD_RETRY_BACKOFF", BACKOFF)
@@ -251,11 +259,23 @@ class RegistryIT {
             }
             started.add(b.start());
         }
+        // Every JVM has warmed its client up (READY): start all the pulls at once.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline && !started.stream().allMatch(
+                p -> !p.isAlive() || p.stdoutLines().stream().anyMatch(l -> l.startsWith("READY ")))) {
+            Thread.sleep(20);
+        }
+        Files.createFile(go);
         List<AppOutput> outs = new ArrayList<>();
         for (JvmProcess p : started) {
             outs.add(new AppOutput(p, p.awaitExit(JVM_TIMEOUT)));
         }
         return outs;
+    }
+
+    /** The JVM's log name and its client kind: {@code RegistryIT-...-status429-3/apache4}. */
+    private static String label(AppOutput out) {
+        return out.process().name() + "/" + out.tagged("RESULT").map(r -> r.get("client")).orElse("?");
     }
 
     private static int indexOf(int status) {

@@ -169,7 +169,7 @@ final class RegistryRig implements AutoCloseable {
                 "      proxy_http_version 1.1;",
                 "      proxy_set_header Connection \"\";",
                 "      proxy_set_header Host $http_host;",
-                "      proxy_buffering off;",
+                "      proxy_max_temp_file_size 0;",
                 "      proxy_read_timeout 120s;",
                 "    }",
                 "  }",

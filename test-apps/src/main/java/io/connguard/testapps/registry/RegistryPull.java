@@ -1,6 +1,9 @@
 package io.connguard.testapps.registry;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -42,8 +45,11 @@ import io.connguard.testapps.common.Args;
  * java -cp connguard-test-apps.jar io.connguard.testapps.registry.RegistryPull \
  *      --client url|jdk|jdk-async|apache4|apache5|okhttp --base http://127.0.0.1:PORT --image name:tag \
  *      [--user u --password p] [--pulls 1 (per thread)] [--threads 1] [--anonymous-flow] [--no-ping]
- *      [--deadline-ms 120000] [--jmx]
+ *      [--deadline-ms 120000] [--jmx] [--go-file path]
  * </pre>
+ * With {@code --go-file} the JVM warms its client up with one {@code GET /v2/}, prints
+ * {@code READY warmup status=..}, and starts pulling only once that file exists, so that a test
+ * can start the pulls of several JVMs at the same moment.
  * Prints one {@code PULL ok ...} or {@code PULL failed <reason>} line per pull, optionally
  * {@code ANON pull=<n> status=.. challenge=.. elapsedMs=..} per anonymous request, then
  * {@code FAIL <count> <reason>} per reason,
@@ -54,7 +60,7 @@ public final class RegistryPull {
 
     static final String USAGE = "RegistryPull --client " + String.join("|", RegistryHttp.KINDS)
             + " --base http://127.0.0.1:PORT --image name:tag [--user u --password p] [--pulls 1] [--threads 1]"
-            + " [--anonymous-flow] [--no-ping] [--deadline-ms 120000] [--jmx]";
+            + " [--anonymous-flow] [--no-ping] [--deadline-ms 120000] [--jmx] [--go-file path]";
 
     static final String MANIFEST_TYPES = "application/vnd.docker.distribution.manifest.v2+json, "
             + "application/vnd.oci.image.manifest.v1+json";
@@ -95,9 +101,10 @@ public final class RegistryPull {
         boolean anonymousFlow;
         boolean ping;
         boolean jmx;
+        String goFile;
         try {
             Args args = Args.parse(argv,
-                    Set.of("client", "base", "image", "user", "password", "pulls", "threads", "deadline-ms"),
+                    Set.of("client", "base", "image", "user", "password", "pulls", "threads", "deadline-ms", "go-file"),
                     Set.of("anonymous-flow", "no-ping", "jmx"));
             client = args.string("client", "url");
             base = args.required("base").replaceAll("/+$", "");
@@ -113,6 +120,7 @@ public final class RegistryPull {
             anonymousFlow = args.flag("anonymous-flow");
             ping = !args.flag("no-ping");
             jmx = args.flag("jmx");
+            goFile = args.string("go-file", null);
             if (!image.contains(":")) {
                 throw new Args.UsageException("--image must be name:tag, got '" + image + "'");
             }
@@ -129,6 +137,9 @@ public final class RegistryPull {
         try (RegistryHttp http = RegistryHttp.create(client, base, threads)) {
             RegistryPull puller = new RegistryPull(http, image.substring(0, colon), image.substring(colon + 1),
                     authorization, ping);
+            if (goFile != null) {
+                puller.warmUpAndWait(Paths.get(goFile), deadlineMs);
+            }
             puller.run(client, pulls, threads, deadlineMs, anonymousFlow);
         }
         if (jmx) {
@@ -136,6 +147,27 @@ public final class RegistryPull {
         }
         System.out.flush();
         System.exit(0);
+    }
+
+    /**
+     * For a storm that starts at the same moment in every JVM: one {@code GET /v2/} (with the
+     * credentials, if any), so that the client's classes are loaded, then {@code READY} and a wait
+     * until the file {@code go} exists. The warm-up request's outcome is printed, not counted.
+     */
+    private void warmUpAndWait(Path go, int deadlineMs) throws InterruptedException {
+        String outcome;
+        try {
+            Map<String, String> headers = authorization == null ? Map.of() : Map.of("Authorization", authorization);
+            outcome = "status=" + http.get("/v2/", headers).status;
+        } catch (Exception e) {
+            outcome = "error=" + describe(e).replace(' ', '_');
+        }
+        println("READY warmup " + outcome);
+        System.out.flush();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMs);
+        while (!Files.exists(go) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
     }
 
     /** The anonymous first request of a client without credentials: one GET /v2/, timed. */
