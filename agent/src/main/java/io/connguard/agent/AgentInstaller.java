@@ -61,7 +61,8 @@ final class AgentInstaller {
         Module base = Object.class.getModule();
         inst.redefineModule(base, Set.of(hooks), Map.of(),
                 Map.of("sun.net", Set.of(agent), "sun.net.www.http", Set.of(agent), "sun.security.ssl", Set.of(agent),
-                        "sun.nio.ch", Set.of(agent), "sun.net.www", Set.of(agent)),
+                        "sun.nio.ch", Set.of(agent), "sun.net.www", Set.of(agent),
+                        "sun.net.www.protocol.http", Set.of(agent)),
                 Set.of(), Map.of());
         ModuleLayer.boot().findModule("java.net.http").ifPresent(http -> inst.redefineModule(http, Set.of(hooks),
                 Map.of(), Map.of("jdk.internal.net.http", Set.of(agent)), Set.of(), Map.of()));

@@ -98,8 +98,8 @@ public final class RetryCall {
     }
 
     private long decide(String outcome, long retryAfterMillis, long deadline, String timeoutName) {
-        if (ended) {
-            return -1;
+        if (ended || Thread.currentThread().isInterrupted()) {
+            return -1; // an interrupted caller wants out, not another attempt
         }
         if (attempts >= policy.maxAttempts()) {
             exhausted(outcome, "no attempts left (CONNGUARD_RETRY_MAX_ATTEMPTS=" + policy.maxAttempts() + ")");

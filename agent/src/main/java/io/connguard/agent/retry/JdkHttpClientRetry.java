@@ -4,13 +4,13 @@ import io.connguard.agent.core.RetryCall;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.bootstrap.ConnGuardHooks;
 
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandler;
 import java.net.http.HttpResponse.BodySubscriber;
-import java.net.http.HttpResponse.BodySubscribers;
 import java.net.http.HttpResponse.PushPromiseHandler;
 import java.net.http.HttpResponse.ResponseInfo;
 import java.nio.ByteBuffer;
@@ -67,7 +67,8 @@ final class JdkHttpClientRetry {
     /** Bodies of the JDK's own publishers can be sent again; an unknown publisher's cannot be known to. */
     private static boolean replayable(HttpRequest r) {
         return r.bodyPublisher().map(p -> p.contentLength() == 0
-                || p.getClass().getName().startsWith("jdk.internal.net.http.RequestPublishers$")).orElse(true);
+                || (p.getClass().getName().startsWith("jdk.internal.net.http.RequestPublishers$")
+                && !p.getClass().getName().endsWith("$PublisherAdapter"))).orElse(true);
     }
 
     @SuppressWarnings("unchecked")
@@ -132,7 +133,10 @@ final class JdkHttpClientRetry {
                 }
                 long wait = -1;
                 if (thrown != null) {
-                    if (Retries.connectRefusal(unwrap(thrown))) {
+                    // Only a refused connect: a reset (HTTP/2 stream, connection) may come after the
+                    // request was sent, and the JDK reports it as a SocketException.
+                    Throwable cause = unwrap(thrown);
+                    if (cause instanceof ConnectException && Retries.connectRefusal(cause)) {
                         wait = retry.connectRefused();
                     }
                 } else {
@@ -142,7 +146,13 @@ final class JdkHttpClientRetry {
                     finish(response, thrown);
                     return;
                 }
-                CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS).execute(() -> resend(a.number + 1));
+                // While no request of it is pending the client lives only through its facade, which
+                // the caller may have dropped (fire and forget): hold it until the resend.
+                Object facade = facade(client);
+                CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS).execute(() -> {
+                    java.lang.ref.Reference.reachabilityFence(facade);
+                    resend(a.number + 1);
+                });
             } catch (Throwable t) {
                 AgentLog.once(io.connguard.agent.config.LogLevel.WARN, "retry:httpclient",
                         "connguard: internal error in the retry of java.net.http.HttpClient; passing the response on: " + t, t);
@@ -166,16 +176,23 @@ final class JdkHttpClientRetry {
                     next = HttpRequest.newBuilder(request, (name, value) -> true).timeout(Duration.ofNanos(left)).build();
                 }
                 Attempt attempt = new Attempt(this, number);
-                watch(attempt, client.sendAsync(next, attempt, pushPromises));
+                CompletableFuture<HttpResponse<Object>> f = client.sendAsync(next, attempt, pushPromises);
+                watch(attempt, f);
+                if (result.isCancelled()) {
+                    f.cancel(true); // cancelled between the check above and watch()
+                }
             } catch (Throwable t) {
-                finish(null, t);
+                finish(null, t); // sendAsync itself threw (IllegalArgumentException, client closed, …)
             }
         }
 
         private void finish(HttpResponse<Object> response, Throwable thrown) {
             retry.end();
             if (thrown != null) {
-                result.completeExceptionally(unwrap(thrown));
+                // As the JDK's own future delivers it (a CompletionException around the cause), so
+                // that exceptionally/handle callbacks see the same shape with the agent as without.
+                result.completeExceptionally(thrown instanceof CompletionException ? thrown
+                        : new CompletionException(thrown));
             } else {
                 result.complete(response);
             }
@@ -224,11 +241,59 @@ final class JdkHttpClientRetry {
                 long wait = retry.refused(status, retryAfter);
                 if (wait >= 0) {
                     retryWait = wait;
-                    return (BodySubscriber) BodySubscribers.discarding();
+                    return (BodySubscriber) new Discard();
                 }
             }
             return call.handler.apply(info);
         }
+    }
+
+    /**
+     * Reads a refused body to its end and drops it, so the connection goes back to the pool; a
+     * body longer than {@link Lib#DRAIN_LIMIT} is cancelled (the client then closes the connection).
+     */
+    private static final class Discard implements BodySubscriber<Void> {
+        private final CompletableFuture<Void> body = new CompletableFuture<>();
+        private Flow.Subscription subscription;
+        private long received;
+
+        @Override
+        public CompletionStage<Void> getBody() {
+            return body;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            for (ByteBuffer b : items) {
+                received += b.remaining();
+            }
+            if (received > Lib.DRAIN_LIMIT && !body.isDone()) {
+                subscription.cancel();
+                body.complete(null);
+            }
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            body.complete(null); // the refusal is being retried; its body does not matter
+        }
+
+        @Override
+        public void onComplete() {
+            body.complete(null);
+        }
+    }
+
+    /** The client's facade (what the caller holds), to keep it reachable across a wait; may be null. */
+    private static Object facade(Object client) {
+        Object ref = Lib.field(client, "facadeRef");
+        return ref instanceof java.lang.ref.Reference ? ((java.lang.ref.Reference<?>) ref).get() : null;
     }
 
     /**

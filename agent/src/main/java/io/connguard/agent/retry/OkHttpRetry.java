@@ -20,6 +20,8 @@ final class OkHttpRetry {
 
     /** Marks the calls of this glue, whose end also leaves the thread's stack. */
     static final Object MARK = new Object();
+    /** OkHttp's own limit on follow-ups per call ({@code MAX_FOLLOW_UPS}). */
+    private static final int MAX_FOLLOW_UPS = 20;
 
     private final Retries retries;
 
@@ -66,10 +68,22 @@ final class OkHttpRetry {
             return followUp;
         }
         int status = Lib.integer(response, "code", -1);
-        if (!retries.mayBeRefusal(call, status)) {
-            return followUp;
+        if (!retries.mayBeRefusal(call, status) || (status == 401 && followUp != null)) {
+            return followUp; // a 401 the application's Authenticator answered is its business
         }
         Object request = Lib.call(response, "request");
+        Object url = Lib.call(request, "url");
+        if (!call.host().key().host().equalsIgnoreCase(String.valueOf(Lib.string(url, "host")))
+                || call.host().key().port() != Lib.integer(url, "port", -1)) {
+            return followUp; // answered by a redirect's target: not the host this request is counted for
+        }
+        int prior = 0;
+        for (Object p = Lib.call(response, "priorResponse"); p != null && prior < MAX_FOLLOW_UPS; p = Lib.call(p, "priorResponse")) {
+            prior++;
+        }
+        if (prior + 1 >= MAX_FOLLOW_UPS) {
+            return followUp; // OkHttp would refuse another follow-up and throw instead of answering
+        }
         boolean credentials = Lib.call(request, "header", "Authorization") != null;
         String challenge = Lib.string(response, "header", "WWW-Authenticate");
         String body = null;

@@ -112,11 +112,12 @@ public final class Retries {
                 break;
             }
         }
+        String message = thrown.getMessage() == null ? "" : thrown.getMessage().toLowerCase(java.util.Locale.ROOT);
         if (thrown instanceof ConnectException) {
-            return true;
+            // The operating system's own connect timeout is a timeout, not a refusal.
+            return !message.contains("timed out");
         }
-        return thrown instanceof SocketException && thrown.getMessage() != null
-                && thrown.getMessage().toLowerCase(java.util.Locale.ROOT).contains("connection reset");
+        return thrown instanceof SocketException && message.contains("connection reset");
     }
 
     // --- the hooks, by client -------------------------------------------------------------
@@ -159,6 +160,10 @@ public final class Retries {
     }
 
     public Object connectRetryStart(int client, Object target, int port, Object connectTimeout) throws IOException {
+        if (client == ConnGuardHooks.POOL_OKHTTP && target instanceof Object[]) {
+            Object[] connectionAndCall = (Object[]) target;
+            return okHttpConnectRetryStart(connectionAndCall[0], connectionAndCall[1], connectTimeout);
+        }
         String host;
         int p = port;
         if (target instanceof String) {
@@ -186,6 +191,22 @@ public final class Retries {
         return call;
     }
 
+    /**
+     * OkHttp's {@code RealConnection.connectSocket}: retried only on the call's last route, so a
+     * refusing address never delays OkHttp's own move to the next address or proxy.
+     */
+    private Object okHttpConnectRetryStart(Object connection, Object realCall, Object connectTimeout) throws IOException {
+        Object finder = realCall == null ? null : Lib.field(realCall, "exchangeFinder");
+        if (finder != null) {
+            Object selection = Lib.field(finder, "routeSelection");
+            Object selector = Lib.field(finder, "routeSelector");
+            if (Boolean.TRUE.equals(Lib.call(selection, "hasNext")) || Boolean.TRUE.equals(Lib.call(selector, "hasNext"))) {
+                return null;
+            }
+        }
+        return connectRetryStart(ConnGuardHooks.POOL_OKHTTP, connection, -1, connectTimeout);
+    }
+
     public boolean connectRetry(Object call, Throwable thrown) {
         RetryCall c = (RetryCall) call;
         if (connectRefusal(thrown)) {
@@ -209,7 +230,7 @@ public final class Retries {
 
     public boolean retryUrlConnection(Object call, Object connection, int status, Object responses, Object input,
                                       Object error, boolean credentials, Throwable thrown) throws IOException {
-        return urlConnection.response((RetryCall) call, status, responses, input, error, credentials, thrown);
+        return urlConnection.response((RetryCall) call, connection, status, responses, input, error, credentials, thrown);
     }
 
     private static boolean end(RetryCall c) {

@@ -5,6 +5,7 @@ import io.connguard.bootstrap.ConnGuardHooks;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.Method;
 import java.net.HttpURLConnection;
 import java.net.URL;
 
@@ -36,9 +37,9 @@ final class UrlConnectionRetry {
                 url.getProtocol()), c.getRequestMethod(), !c.getDoOutput(), 0, true);
     }
 
-    boolean response(RetryCall call, int status, Object responses, Object input, Object error, boolean credentials,
-                     Throwable thrown) throws IOException {
-        if (!(thrown instanceof IOException) || !retries.mayBeRefusal(call, status)) {
+    boolean response(RetryCall call, Object connection, int status, Object responses, Object input, Object error,
+                     boolean credentials, Throwable thrown) throws IOException {
+        if (!(thrown instanceof IOException) || !retries.mayBeRefusal(call, status) || redirected(call, connection)) {
             call.end();
             return false;
         }
@@ -59,7 +60,45 @@ final class UrlConnectionRetry {
             Lib.drain((InputStream) input);
         }
         Lib.call(responses, "reset");
+        setCookieHeader(connection);
         RetryCall.pause(wait);
         return true;
+    }
+
+    /** Whether the refusal came from a redirect's target rather than the host the request is counted for. */
+    private static boolean redirected(RetryCall call, Object connection) {
+        if (!(connection instanceof HttpURLConnection)) {
+            return true;
+        }
+        URL url = ((HttpURLConnection) connection).getURL();
+        return !call.host().key().host().equalsIgnoreCase(url.getHost())
+                || call.host().key().port() != Retries.port(url.getPort(), url.getProtocol());
+    }
+
+    private static final ClassValue<Method> SET_COOKIE_HEADER = new ClassValue<>() {
+        @Override
+        protected Method computeValue(Class<?> type) {
+            for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+                try {
+                    Method m = c.getDeclaredMethod("setCookieHeader");
+                    return m.trySetAccessible() ? m : null;
+                } catch (NoSuchMethodException e) {
+                    // look further up
+                }
+            }
+            return null;
+        }
+    };
+
+    /** As the JDK's redirect path does: cookies the refusal set go with the next attempt. */
+    private static void setCookieHeader(Object connection) {
+        Method m = SET_COOKIE_HEADER.get(connection.getClass());
+        if (m != null) {
+            try {
+                m.invoke(connection);
+            } catch (ReflectiveOperationException e) {
+                // no cookie handler, or it failed: the attempt goes without new cookies
+            }
+        }
     }
 }

@@ -214,4 +214,18 @@ class RetryPolicyTest {
         assertThat(h.retryingNow()).isZero();
         assertThat(c.refused(503, null)).isEqualTo(-1);
     }
+
+    @Test
+    void anInterruptedCallerIsNeverRetried() {
+        RetryPolicy p = policy(5, 10, 100, 30_000, 20);
+        RetryCall c = call(p, "j.test", "GET");
+        Thread.currentThread().interrupt();
+        try {
+            assertThat(c.refused(503, null)).isEqualTo(-1);
+        } finally {
+            assertThat(Thread.interrupted()).as("the interrupt stays set for the caller").isTrue();
+            c.end();
+        }
+        assertThat(governor.host("j.test", 443).retries()).isZero();
+    }
 }

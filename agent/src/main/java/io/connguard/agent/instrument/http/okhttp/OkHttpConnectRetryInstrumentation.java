@@ -13,7 +13,8 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 /**
  * OkHttp 4's {@code RealConnection.connectSocket(connectTimeout, readTimeout, call,
  * eventListener)}: makes a fresh raw socket for its route and connects it; a refused connect is
- * retried by running it again.
+ * retried by running it again, on the call's last route only (OkHttp tries the next address or
+ * proxy itself first).
  */
 public final class OkHttpConnectRetryInstrumentation implements TypeInstrumentation {
 
@@ -32,8 +33,9 @@ public final class OkHttpConnectRetryInstrumentation implements TypeInstrumentat
         }
 
         @Advice.OnMethodEnter(suppress = Throwable.class)
-        public static Object enter(@Advice.This Object connection, @Advice.Argument(0) int connectTimeout) {
-            return ConnGuardHooks.connectRetryStart(ConnGuardHooks.POOL_OKHTTP, connection, -1,
+        public static Object enter(@Advice.This Object connection, @Advice.Argument(0) int connectTimeout,
+                                   @Advice.Argument(2) Object call) {
+            return ConnGuardHooks.connectRetryStart(ConnGuardHooks.POOL_OKHTTP, new Object[] {connection, call}, -1,
                     Integer.valueOf(connectTimeout));
         }
     }
