@@ -207,6 +207,54 @@ class RetryIT {
                 Case.REGISTRY_401_BLANK_CHALLENGE, Case.REGISTRY_401_CHALLENGE_DB_BODY), "registry.example.com,*.corp.example,127.0.0.1:1", false);
     }
 
+    /**
+     * {@code CONNGUARD_RETRY_METHODS=GET,HEAD,PUT} and {@code CONNGUARD_RETRY_STATUSES=502,503}: a PUT
+     * with a replayable body (OkHttp byte array, the JDK's byte-array publisher, Apache's
+     * ByteArrayEntity) is retried, HttpURLConnection's PUT is not (it has a request body, which that
+     * client cannot send again); a 502 is retried, a 429 no longer is; a POST still is not.
+     */
+    @Test
+    void theSettingsWidenAndNarrowWhatIsRetried() {
+        String prefix = "s" + Long.toString(System.nanoTime(), 36);
+        List<String> clients = List.of("url", "jdk", "apache4", "okhttp");
+        // step suffix -> method, query, status expected for a client that can replay (and for url), server count
+        record Rule(String name, String method, String query, int status, int count, int urlStatus, int urlCount) {
+        }
+        List<Rule> rules = List.of(
+                new Rule("put-503", "PUT", "fail=1&status=503", 200, 2, 503, 1),
+                new Rule("get-502", "GET", "fail=1&status=502", 200, 2, 200, 2),
+                new Rule("get-429", "GET", "fail=1&status=429", 429, 1, 429, 1),
+                new Rule("post-503", "POST", "fail=1&status=503", 503, 1, 503, 1));
+        RetryRun.Plan plan = new RetryRun.Plan();
+        for (String client : clients) {
+            for (Rule rule : rules) {
+                Map<String, Object> fields = new LinkedHashMap<>();
+                fields.put("name", client + "-" + rule.name());
+                fields.put("client", client);
+                fields.put("method", rule.method());
+                fields.put("url", SERVER.refuseUrl(prefix + "-" + client + "-" + rule.name(), rule.query()));
+                plan.step(fields);
+            }
+        }
+        RetryRun run = new RetryRun(jvms.run(agentJvm(17, "")
+                .env("CONNGUARD_RETRY_METHODS", "GET,HEAD,PUT")
+                .env("CONNGUARD_RETRY_STATUSES", "502,503")
+                .args("--plan", plan.text(), "--jmx")));
+
+        SoftAssertions soft = new SoftAssertions();
+        for (String client : clients) {
+            for (Rule rule : rules) {
+                String step = client + "-" + rule.name();
+                RetryRun.Req req = run.request(step);
+                HarborServer.RefuseStats seen = SERVER.refuseStats(prefix + "-" + step);
+                boolean url = client.equals("url");
+                soft.assertThat(req.status()).as(step + ": status " + req).isEqualTo(url ? rule.urlStatus() : rule.status());
+                soft.assertThat(seen.count()).as(step + ": requests the server saw " + seen.methods()).isEqualTo(url ? rule.urlCount() : rule.count());
+            }
+        }
+        soft.assertAll();
+    }
+
     /** All clients, one JVM, no agent: every refusal reaches the caller after the client's own attempts only. */
     @Test
     void withoutTheAgentOnlyTheClientsOwnRetriesHappen() {
