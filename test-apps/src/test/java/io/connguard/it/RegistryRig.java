@@ -57,6 +57,8 @@ final class RegistryRig implements AutoCloseable {
     private int nginxPort;
     private Path nginxDir;
     private int nginxGeneration;
+    private int goFiles;
+    private final Thread shutdownHook = new Thread(this::killNow, "registry-rig-cleanup");
 
     private RegistryRig(Path dir, int registryPort) {
         this.dir = dir;
@@ -84,6 +86,7 @@ final class RegistryRig implements AutoCloseable {
         Path dir = Files.createTempDirectory("connguard-registry-it");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         RegistryRig rig = new RegistryRig(dir, freePort());
+        Runtime.getRuntime().addShutdownHook(rig.shutdownHook);
         try {
             rig.launchRegistry();
         } catch (Exception | AssertionError e) {
@@ -189,6 +192,11 @@ final class RegistryRig implements AutoCloseable {
             stop(nginx);
             nginx = null;
         }
+    }
+
+    /** A path in the rig's directory that does not exist yet: the "go" file of one storm. */
+    Path newGoFile() {
+        return dir.resolve("go-" + (++goFiles));
     }
 
     int registryPort() {
@@ -344,8 +352,23 @@ final class RegistryRig implements AutoCloseable {
 
     // ---- processes ----
 
+    /** If the test JVM is stopped before {@link #close()}: at least end both servers, by PID. */
+    private void killNow() {
+        for (Process p : new Process[] {nginx, registry}) {
+            if (p != null) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            }
+        }
+    }
+
     @Override
     public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs anyway
+        }
         stopNginx();
         if (registry != null) {
             stop(registry);
