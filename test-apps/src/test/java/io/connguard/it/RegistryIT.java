@@ -37,14 +37,16 @@ import io.connguard.testapps.registry.RegistryPull;
  * the same moment, so that no JVM (HttpURLConnection starts fastest) finishes before the others begin.
  *
  * <ul>
- *   <li>Without the agent, pulls fail: nginx's refusals reach the callers (measured: 40-48 of 54).</li>
+ *   <li>Without the agent, pulls fail: nginx's refusals reach the callers (measured: 37-48 of 54).</li>
  *   <li>With the agent, its limits switched off and its retries on (back-off
  *       {@value #BACKOFF} to {@value #MAX_BACKOFF}, {@value #MAX_ATTEMPTS} attempts; the 401 case
  *       with {@code CONNGUARD_REGISTRY_HOSTS} naming nginx), no pull fails, although nginx's
- *       access log shows that it refused requests (measured: 185-316 refusals per storm), and every
+ *       access log shows that it refused requests (measured: 185-349 refusals per storm), and every
  *       JVM's Host MBean counts retries and no exhausted one. The storm size is tuned for that: 18
  *       threads against 4 admitted requests converge within 15 attempts (a simulation with 24
  *       threads and 10 attempts left a few requests refused to the end).</li>
+ *   <li>With the agent but without {@code CONNGUARD_REGISTRY_HOSTS}, nginx's 401 is passed on:
+ *       pulls fail and nothing is retried.</li>
  *   <li>The normal authentication flow passes untouched: clients that first ask anonymously (three
  *       pulls per JVM, each starting with {@code GET /v2/} without credentials) get the registry's
  *       own {@code 401} with its {@code WWW-Authenticate: Basic} challenge, exactly one anonymous
@@ -178,6 +180,45 @@ class RegistryIT {
         }
     }
 
+    /**
+     * The 401 rule is the registry's only: with the agent but without {@code CONNGUARD_REGISTRY_HOSTS},
+     * nginx's challenge-less 401 to a request with credentials is an ordinary answer, passed on.
+     */
+    @Test
+    void withTheAgentA401FromAHostNotNamedARegistryIsPassedOn() throws Exception {
+        rig.startNginx(LIMIT, 401, RATE);
+        try {
+            List<AppOutput> outs = storm(401, true, false);
+            long failed = outs.stream().mapToLong(AppOutput::failed).sum();
+            long refusals = rig.accessCount(401);
+            Map<String, Long> retries = new LinkedHashMap<>();
+            for (AppOutput out : outs) {
+                retries.put(label(out), parse(out.hostMBean(rig.nginxPort()).orElse(Map.of()).get("Retries")));
+            }
+            System.out.printf("REGISTRYSTORM status=401 agent=yes registryHosts=none failed=%d nginxRefusals=%d "
+                    + "retries=%s reasons=%s%n", failed, refusals, retries, reasons(outs));
+            SoftAssertions softly = new SoftAssertions();
+            for (AppOutput out : outs) {
+                String name = label(out);
+                softly.assertThat(out.exitCode()).as("exit code of %s", name).isZero();
+                softly.assertThat(out.ok() + out.failed()).as("pulls accounted for by %s", name)
+                        .isEqualTo((long) THREADS * PULLS);
+                softly.assertThat(out.hostMBean(rig.nginxPort())).as("Host MBean for nginx in %s", name).isPresent();
+                softly.assertThat(retries.get(name)).as("Retries in the Host MBean of %s", name).isZero();
+                softly.assertThat(out.stderrLines()).as("stderr of %s", name)
+                        .anyMatch(l -> l.contains("connguard: started"))
+                        .noneMatch(l -> l.contains("ERROR connguard"))
+                        .noneMatch(l -> l.contains("connguard: retry"));
+            }
+            softly.assertThat(refusals).as("401 answers in nginx's access log %s", rig.nginxDir()).isPositive();
+            softly.assertThat(failed).as("failed pulls (%s)", reasons(outs)).isPositive();
+            softly.assertAll();
+        } finally {
+            rig.keepLogs("RegistryIT-withAgentNoRegistryHosts-status401-nginx");
+            rig.stopNginx();
+        }
+    }
+
     @Test
     void theAnonymousChallengeIsPassedOnAtOnceAndNotRetried() throws Exception {
         rig.startNginx(1_000, 503, "0");
@@ -250,6 +291,10 @@ class RegistryIT {
 
     /** {@value #JVMS} JVMs started together, client kinds rotated by status, awaited. */
     private List<AppOutput> storm(int status, boolean agent) throws Exception {
+        return storm(status, agent, status == 401);
+    }
+
+    private List<AppOutput> storm(int status, boolean agent, boolean registryHosts) throws Exception {
         int shift = indexOf(status);
         Path go = rig.newGoFile();
         List<JvmProcess> started = new ArrayList<>();
@@ -265,7 +310,7 @@ class RegistryIT {
                         .env("CONNGUARD_RETRY_BACKOFF", BACKOFF)
                         .env("CONNGUARD_RETRY_MAX_BACKOFF", MAX_BACKOFF)
                         .env("CONNGUARD_RETRY_MAX_ATTEMPTS", MAX_ATTEMPTS);
-                if (status == 401) {
+                if (registryHosts) {
                     b.env("CONNGUARD_REGISTRY_HOSTS", "127.0.0.1:" + rig.nginxPort());
                 }
             }
