@@ -45,6 +45,22 @@ final class ApacheRetry {
     /** Context attribute naming the execution whose refusal was passed on after our retries. */
     static final String PASSED_ON = "io.connguard.retry.passed-on";
 
+    private static final Lib.FieldFn ROUTE = new Lib.FieldFn("route");
+    private static final Lib.FieldFn CLIENT_CONTEXT = new Lib.FieldFn("clientContext");
+    private static final Lib.Fn GET_TARGET_HOST = new Lib.Fn("getTargetHost", 0);
+    private static final Lib.Fn GET_HOST_NAME = new Lib.Fn("getHostName", 0);
+    private static final Lib.Fn GET_PORT = new Lib.Fn("getPort", 0);
+    private static final Lib.Fn GET_SCHEME_NAME = new Lib.Fn("getSchemeName", 0);
+    private static final Lib.Fn GET_METHOD = new Lib.Fn("getMethod", 0);
+    private static final Lib.Fn GET_ENTITY = new Lib.Fn("getEntity", 0);
+    private static final Lib.Fn IS_REPEATABLE = new Lib.Fn("isRepeatable", 0);
+    private static final Lib.Fn GET_HEADERS = new Lib.Fn("getHeaders", 0);
+    private static final Lib.Fn GET_ALL_HEADERS = new Lib.Fn("getAllHeaders", 0);
+    private static final Lib.Fn GET_ATTRIBUTE = new Lib.Fn("getAttribute", 1);
+    private static final Lib.Fn GET_CODE = new Lib.Fn("getCode", 0);
+    private static final Lib.Fn GET_STATUS_LINE = new Lib.Fn("getStatusLine", 0);
+    private static final Lib.Fn GET_STATUS_CODE = new Lib.Fn("getStatusCode", 0);
+
     private final Retries retries;
     private final boolean five;
 
@@ -66,8 +82,8 @@ final class ApacheRetry {
         Object context;
         Object execution;
         if (five) {
-            route = Lib.field(target, "route");
-            context = Lib.field(target, "clientContext");
+            route = ROUTE.read(target);
+            context = CLIENT_CONTEXT.read(target);
             execution = target;
         } else {
             Object[] routeAndContext = (Object[]) target;
@@ -75,22 +91,22 @@ final class ApacheRetry {
             context = routeAndContext[1];
             execution = request;
         }
-        if (context != null && Lib.call(context, "getAttribute", PASSED_ON) == execution) {
+        if (context != null && GET_ATTRIBUTE.call(context, PASSED_ON) == execution) {
             return null; // the client's own retry of a refusal we passed on: one attempt, as the client wants
         }
-        Object host = Lib.call(route, "getTargetHost");
+        Object host = GET_TARGET_HOST.call(route);
         if (host == null) {
             return null;
         }
-        String name = Lib.string(host, "getHostName");
-        int port = Retries.port(Lib.integer(host, "getPort", -1), Lib.string(host, "getSchemeName"));
-        String method = Lib.string(request, "getMethod");
-        Object entity = Lib.has(request, "getEntity", 0) ? Lib.call(request, "getEntity") : null;
-        boolean replayable = entity == null || Boolean.TRUE.equals(Lib.call(entity, "isRepeatable"));
+        String name = GET_HOST_NAME.string(host);
+        int port = Retries.port(GET_PORT.integer(host, -1), GET_SCHEME_NAME.string(host));
+        String method = GET_METHOD.string(request);
+        Object entity = GET_ENTITY.call(request);
+        boolean replayable = entity == null || Boolean.TRUE.equals(IS_REPEATABLE.call(entity));
         RetryCall call = retries.start(five ? ConnGuardHooks.POOL_APACHE5 : ConnGuardHooks.POOL_APACHE4, name, port,
                 method, replayable, 0, true);
         if (call != null) {
-            call.attachment = new Request(this, request, Lib.call(request, five ? "getHeaders" : "getAllHeaders"),
+            call.attachment = new Request(this, request, (five ? GET_HEADERS : GET_ALL_HEADERS).call(request),
                     context, execution);
         }
         return call;
@@ -98,13 +114,12 @@ final class ApacheRetry {
 
     /** The step returned {@code response} or threw; true to run it again. */
     boolean response(RetryCall call, Object response, Throwable thrown) throws IOException {
-        if (thrown != null || response == null || !call.responsesRetryable()) {
+        if (thrown != null || response == null) {
             call.end();
             return false;
         }
         Request r = (Request) call.attachment;
-        int status = five ? Lib.integer(response, "getCode", -1)
-                : Lib.integer(Lib.call(response, "getStatusLine"), "getStatusCode", -1);
+        int status = five ? GET_CODE.integer(response, -1) : GET_STATUS_CODE.integer(GET_STATUS_LINE.call(response), -1);
         if (!retries.mayBeRefusal(call, status)) {
             call.end();
             return false;

@@ -36,6 +36,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class JdkHttpClientRetry {
 
+    private static final Lib.FieldFn FACADE_REF = new Lib.FieldFn("facadeRef");
+
     private final Retries retries;
 
     JdkHttpClientRetry(Retries retries) {
@@ -292,7 +294,7 @@ final class JdkHttpClientRetry {
 
     /** The client's facade (what the caller holds), to keep it reachable across a wait; may be null. */
     private static Object facade(Object client) {
-        Object ref = Lib.field(client, "facadeRef");
+        Object ref = FACADE_REF.read(client);
         return ref instanceof java.lang.ref.Reference ? ((java.lang.ref.Reference<?>) ref).get() : null;
     }
 

@@ -31,6 +31,82 @@ final class Lib {
     private Lib() {
     }
 
+    /**
+     * One call site's method, {@code name} with {@code arity} parameters, resolved once per class:
+     * a call is one {@link ClassValue#get} and the invocation, nothing allocated on the way.
+     */
+    static final class Fn extends ClassValue<Method> {
+        private final String name;
+        private final int arity;
+
+        Fn(String name, int arity) {
+            this.name = name;
+            this.arity = arity;
+        }
+
+        @Override
+        protected Method computeValue(Class<?> type) {
+            return method(type, name, arity);
+        }
+
+        /** {@code target.name(args)}; null if target is null or has no such method. */
+        Object call(Object target, Object... args) throws IOException {
+            if (target == null) {
+                return null;
+            }
+            Method m = get(target.getClass());
+            return m == null ? null : invoke(m, target, args);
+        }
+
+        boolean existsOn(Object target) {
+            return target != null && get(target.getClass()) != null;
+        }
+
+        int integer(Object target, int fallback) throws IOException {
+            Object v = call(target);
+            return v instanceof Number ? ((Number) v).intValue() : fallback;
+        }
+
+        String string(Object target, Object... args) throws IOException {
+            Object v = call(target, args);
+            return v == null ? null : v.toString();
+        }
+    }
+
+    /** One call site's field {@code name}, declared by the class or a superclass, resolved once per class. */
+    static final class FieldFn extends ClassValue<Field> {
+        private final String name;
+
+        FieldFn(String name) {
+            this.name = name;
+        }
+
+        @Override
+        protected Field computeValue(Class<?> type) {
+            for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+                try {
+                    Field f = c.getDeclaredField(name);
+                    return f.trySetAccessible() ? f : null;
+                } catch (NoSuchFieldException e) {
+                    // try the superclass
+                }
+            }
+            return null;
+        }
+
+        Object read(Object target) {
+            if (target == null) {
+                return null;
+            }
+            Field f = get(target.getClass());
+            try {
+                return f == null ? null : f.get(target);
+            } catch (IllegalAccessException e) {
+                return null;
+            }
+        }
+    }
+
     /** The public method {@code name} with {@code arity} parameters of {@code type}, or null. */
     static Method method(Class<?> type, String name, int arity) {
         Object m = METHODS.get(type).computeIfAbsent(name + "/" + arity, k -> {
@@ -45,20 +121,16 @@ final class Lib {
         return m == MISSING ? null : (Method) m;
     }
 
-    /** Whether {@code target} has a public method {@code name} with {@code arity} parameters. */
-    static boolean has(Object target, String name, int arity) {
-        return target != null && method(target.getClass(), name, arity) != null;
-    }
-
     /** {@code target.name(args)}; null if target is null or has no such method. */
     static Object call(Object target, String name, Object... args) throws IOException {
         if (target == null) {
             return null;
         }
         Method m = method(target.getClass(), name, args.length);
-        if (m == null) {
-            return null;
-        }
+        return m == null ? null : invoke(m, target, args);
+    }
+
+    private static Object invoke(Method m, Object target, Object[] args) throws IOException {
         try {
             return m.invoke(target, args.length == 0 ? NONE : args);
         } catch (InvocationTargetException e) {
@@ -90,21 +162,6 @@ final class Lib {
         return v instanceof Number ? ((Number) v).intValue() : fallback;
     }
 
-    /** The value of the field {@code name} declared by {@code target}'s class or a superclass. */
-    static Object field(Object target, String name) {
-        for (Class<?> c = target.getClass(); c != null; c = c.getSuperclass()) {
-            try {
-                Field f = c.getDeclaredField(name);
-                f.trySetAccessible();
-                return f.get(target);
-            } catch (NoSuchFieldException e) {
-                // try the superclass
-            } catch (IllegalAccessException e) {
-                return null;
-            }
-        }
-        return null;
-    }
 
     /**
      * Reads {@code in} to its end, at most {@link #DRAIN_LIMIT} bytes, and closes it: a fully read

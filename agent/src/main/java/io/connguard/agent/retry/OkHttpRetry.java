@@ -23,6 +23,18 @@ final class OkHttpRetry {
     /** OkHttp's own limit on follow-ups per call ({@code MAX_FOLLOW_UPS}). */
     private static final int MAX_FOLLOW_UPS = 20;
 
+    private static final Lib.Fn REQUEST = new Lib.Fn("request", 0);
+    private static final Lib.Fn URL = new Lib.Fn("url", 0);
+    private static final Lib.Fn METHOD = new Lib.Fn("method", 0);
+    private static final Lib.Fn BODY = new Lib.Fn("body", 0);
+    private static final Lib.Fn IS_ONE_SHOT = new Lib.Fn("isOneShot", 0);
+    private static final Lib.Fn CALL = new Lib.Fn("call", 0);
+    private static final Lib.Fn TIMEOUT = new Lib.Fn("timeout", 0);
+    private static final Lib.Fn TIMEOUT_NANOS = new Lib.Fn("timeoutNanos", 0);
+    private static final Lib.Fn HOST = new Lib.Fn("host", 0);
+    private static final Lib.Fn PORT = new Lib.Fn("port", 0);
+    private static final Lib.Fn CODE = new Lib.Fn("code", 0);
+
     private final Retries retries;
 
     OkHttpRetry(Retries retries) {
@@ -34,18 +46,17 @@ final class OkHttpRetry {
         if (!retries.enabled() || chain == null) {
             return null;
         }
-        Object request = Lib.call(chain, "request");
-        Object url = Lib.call(request, "url");
-        String method = Lib.string(request, "method");
-        Object body = Lib.call(request, "body");
-        boolean replayable = body == null || !Boolean.TRUE.equals(Lib.call(body, "isOneShot"));
+        Object request = REQUEST.call(chain);
+        Object url = URL.call(request);
+        String method = METHOD.string(request);
+        Object body = BODY.call(request);
+        boolean replayable = body == null || !Boolean.TRUE.equals(IS_ONE_SHOT.call(body));
         long deadline = 0;
-        Object timeout = Lib.call(Lib.call(chain, "call"), "timeout");
-        Object nanos = Lib.call(timeout, "timeoutNanos");
+        Object nanos = TIMEOUT_NANOS.call(TIMEOUT.call(CALL.call(chain)));
         if (nanos instanceof Long && (Long) nanos > 0) {
             deadline = System.nanoTime() + (Long) nanos;
         }
-        RetryCall call = retries.start(ConnGuardHooks.POOL_OKHTTP, Lib.string(url, "host"), Lib.integer(url, "port", -1),
+        RetryCall call = retries.start(ConnGuardHooks.POOL_OKHTTP, HOST.string(url), PORT.integer(url, -1),
                 method, replayable, deadline, true);
         if (call != null) {
             call.attachment = MARK;
@@ -67,7 +78,7 @@ final class OkHttpRetry {
         if (call == null || response == null) {
             return followUp;
         }
-        int status = Lib.integer(response, "code", -1);
+        int status = CODE.integer(response, -1);
         if (!retries.mayBeRefusal(call, status) || (status == 401 && followUp != null)) {
             return followUp; // a 401 the application's Authenticator answered is its business
         }

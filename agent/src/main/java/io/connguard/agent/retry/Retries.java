@@ -22,6 +22,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Retries {
 
+    private static final Lib.FieldFn EXCHANGE_FINDER = new Lib.FieldFn("exchangeFinder");
+    private static final Lib.FieldFn ROUTE_SELECTION = new Lib.FieldFn("routeSelection");
+    private static final Lib.FieldFn ROUTE_SELECTOR = new Lib.FieldFn("routeSelector");
+
     private final RetryPolicy policy;
     private final Governor governor;
     private final ApacheRetry apache4 = new ApacheRetry(this, false);
@@ -196,10 +200,10 @@ public final class Retries {
      * refusing address never delays OkHttp's own move to the next address or proxy.
      */
     private Object okHttpConnectRetryStart(Object connection, Object realCall, Object connectTimeout) throws IOException {
-        Object finder = realCall == null ? null : Lib.field(realCall, "exchangeFinder");
+        Object finder = realCall == null ? null : EXCHANGE_FINDER.read(realCall);
         if (finder != null) {
-            Object selection = Lib.field(finder, "routeSelection");
-            Object selector = Lib.field(finder, "routeSelector");
+            Object selection = ROUTE_SELECTION.read(finder);
+            Object selector = ROUTE_SELECTOR.read(finder);
             if (Boolean.TRUE.equals(Lib.call(selection, "hasNext")) || Boolean.TRUE.equals(Lib.call(selector, "hasNext"))) {
                 return null;
             }
