@@ -39,10 +39,16 @@ final class UrlConnectionRetry {
 
     boolean response(RetryCall call, Object connection, int status, Object responses, Object input, Object error,
                      boolean credentials, Throwable thrown) throws IOException {
-        if (!(thrown instanceof IOException) || !retries.mayBeRefusal(call, status) || redirected(call, connection)) {
+        int code = status >= 0 ? status : statusLine(responses);
+        // An error status throws an IOException; a 401 whose WWW-Authenticate is blank makes the
+        // JDK's header parser throw an IllegalArgumentException instead (after closing the
+        // connection), which is exactly the registry refusal that has "no usable challenge".
+        boolean failed = thrown instanceof IOException || (thrown instanceof RuntimeException && code == 401);
+        if (!failed || !retries.mayBeRefusal(call, code) || redirected(call, connection)) {
             call.end();
             return false;
         }
+        status = code;
         String challenge = Lib.string(responses, "findValue", "WWW-Authenticate");
         // A 401 body is left alone: the JDK keeps it for getErrorStream() and it cannot be peeked.
         if (!retries.isRefusal(call, status, credentials, challenge, null)) {
@@ -63,6 +69,23 @@ final class UrlConnectionRetry {
         setCookieHeader(connection);
         RetryCall.pause(wait);
         return true;
+    }
+
+    /** The status of {@code HTTP/1.1 401 Unauthorized}, the first entry of the response headers; -1 if none. */
+    private static int statusLine(Object responses) throws IOException {
+        String line = Lib.string(responses, "getValue", 0);
+        if (line == null || !line.startsWith("HTTP/")) {
+            return -1;
+        }
+        int space = line.indexOf(' ');
+        if (space < 0 || line.length() < space + 4) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(line.substring(space + 1, space + 4));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** Whether the refusal came from a redirect's target rather than the host the request is counted for. */
