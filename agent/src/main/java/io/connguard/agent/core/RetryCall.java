@@ -40,21 +40,8 @@ public final class RetryCall {
         return host;
     }
 
-    public String client() {
-        return client;
-    }
-
-    /** The request method, or null for a connect. */
-    public String method() {
-        return method;
-    }
-
     public int attempts() {
         return attempts;
-    }
-
-    public RetryPolicy policy() {
-        return policy;
     }
 
     /** Whether a refused response to this request may be retried at all (method and body). */

@@ -58,10 +58,6 @@ final class Lib {
             return m == null ? null : invoke(m, target, args);
         }
 
-        boolean existsOn(Object target) {
-            return target != null && get(target.getClass()) != null;
-        }
-
         int integer(Object target, int fallback) throws IOException {
             Object v = call(target);
             return v instanceof Number ? ((Number) v).intValue() : fallback;

@@ -47,10 +47,6 @@ public final class Retries {
         return policy.enabled();
     }
 
-    RetryPolicy policy() {
-        return policy;
-    }
-
     /** Starts a request or connect to {@code host:port} under the policy; null when retries are off. */
     RetryCall start(int client, String host, int port, String method, boolean replayable, long deadlineNanos,
                     boolean counted) {
