@@ -33,7 +33,9 @@ import java.util.jar.JarFile;
  * Deferred until the application makes its first outgoing connection: the JMX MBeans (so an
  * application or container that configures JMX or {@code java.util.logging} does it first) and
  * the leak reaper thread. Nothing here resolves DNS or touches application classes. The only
- * logging in premain is the agent's own relocated SLF4J writing to stderr.
+ * logging in premain is the agent's own relocated SLF4J writing to stderr, or with
+ * {@code CONNGUARD_LOG_FILE}/{@code CONNGUARD_LOG_FORMAT} the agent's own line writer; either is
+ * set up by the first line logged, not before.
  */
 public final class ConnGuardAgent {
 
@@ -53,7 +55,7 @@ public final class ConnGuardAgent {
     private static void start(Instrumentation inst, boolean late) {
         try {
             AgentConfig config = AgentConfig.fromEnvironment();
-            AgentLog.setLevel(config.logLevel());
+            AgentLog.configure(config.logLevel(), config.logFile(), config.logFormat());
             for (String problem : config.problems()) {
                 AgentLog.error("connguard: " + problem);
             }

@@ -36,6 +36,8 @@ public final class AgentConfig {
     private final long queueTimeoutMillis;
     private final int queueMax;
     private final LogLevel logLevel;
+    private final String logFile;
+    private final LogFormat logFormat;
     private final long leakThresholdMillis;
     private final LeakStacks leakStacks;
     private final int retryMaxAttempts;
@@ -57,6 +59,8 @@ public final class AgentConfig {
         this.queueTimeoutMillis = (Long) values.get(Setting.QUEUE_TIMEOUT);
         this.queueMax = (Integer) values.get(Setting.QUEUE_MAX);
         this.logLevel = (LogLevel) values.get(Setting.LOG_LEVEL);
+        this.logFile = (String) values.get(Setting.LOG_FILE);
+        this.logFormat = (LogFormat) values.get(Setting.LOG_FORMAT);
         this.leakThresholdMillis = (Long) values.get(Setting.LEAK_THRESHOLD);
         this.leakStacks = (LeakStacks) values.get(Setting.LEAK_STACKS);
         this.retryMaxAttempts = (Integer) values.get(Setting.RETRY_MAX_ATTEMPTS);
@@ -166,6 +170,15 @@ public final class AgentConfig {
 
     public LogLevel logLevel() {
         return logLevel;
+    }
+
+    /** The file the log lines are appended to; empty for stderr. */
+    public String logFile() {
+        return logFile;
+    }
+
+    public LogFormat logFormat() {
+        return logFormat;
     }
 
     public boolean strict() {

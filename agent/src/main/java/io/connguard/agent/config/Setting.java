@@ -38,10 +38,15 @@ public enum Setting {
     REGISTRY_HOSTS(Kind.HOST_PATTERNS, "",
             "hosts whose 401 is retried when it looks like a refusal, not a challenge, e.g. harbor.example.com,*.corp.example"),
     LOG_LEVEL(Kind.LOG_LEVEL, "info", "how much the agent logs"),
+    LOG_FILE(Kind.LOG_FILE, "",
+            "append the log lines to this file (created if missing; its directory must exist) instead of stderr"),
+    LOG_FORMAT(Kind.LOG_FORMAT, "text", "text lines, or json: one JSON object per line for log pipelines"),
     STRICT(Kind.BOOLEAN, "false", "refuse to start on any bad or unknown setting");
 
     static final String ENV_PREFIX = "CONNGUARD_";
     static final String PROPERTY_PREFIX = "connguard.";
+    /** The value of {@link #LOG_FILE} that means "no file". */
+    static final String STDERR = "stderr";
 
     /** The kinds of value a setting can hold; each knows how to parse and print its values. */
     enum Kind {
@@ -56,6 +61,8 @@ public enum Setting {
         METHODS(RetryRules.METHODS_ACCEPTED),
         HOST_PATTERNS("comma-separated " + HostLimits.PATTERN_ACCEPTED),
         LOG_LEVEL(LogLevel.ACCEPTED),
+        LOG_FILE("a file path, or stderr"),
+        LOG_FORMAT(LogFormat.ACCEPTED),
         HOST_LIMITS("comma-separated " + HostLimits.ENTRY_ACCEPTED);
 
         private final String accepted;
@@ -113,7 +120,8 @@ public enum Setting {
     }
 
     /**
-     * The typed value of {@code text}: Boolean, Integer, Long (millis), LogLevel or HostLimits.
+     * The typed value of {@code text}: Boolean, Integer, Long (millis), LogLevel, LogFormat, String
+     * (a log file) or HostLimits.
      * Host limits report bad entries to {@code problems} and never fail as a whole.
      *
      * @throws IllegalArgumentException if {@code text} is not a value of this setting
@@ -161,6 +169,10 @@ public enum Setting {
                 return HostLimits.parsePatterns(text, problems, this);
             case LOG_LEVEL:
                 return LogLevel.parse(text);
+            case LOG_FILE:
+                return parseLogFile(text);
+            case LOG_FORMAT:
+                return LogFormat.parse(text);
             default:
                 return HostLimits.parse(text, problems);
         }
@@ -178,6 +190,10 @@ public enum Setting {
                 return ((LeakStacks) value).label();
             case LOG_LEVEL:
                 return ((LogLevel) value).label();
+            case LOG_FILE:
+                return ((String) value).isEmpty() ? STDERR : (String) value;
+            case LOG_FORMAT:
+                return ((LogFormat) value).label();
             case STATUSES:
                 return RetryRules.formatStatuses((java.util.BitSet) value);
             case METHODS:
@@ -189,6 +205,24 @@ public enum Setting {
             default:
                 return String.valueOf(value);
         }
+    }
+
+    /**
+     * A log file path as given, or "" for stderr. {@code stderr} names stderr explicitly, so that
+     * {@code -Dconnguard.log.file=stderr} can override the variable (a blank value counts as unset).
+     * A control character is refused: it is a quoting mistake, not a file anyone meant.
+     */
+    private static String parseLogFile(String text) {
+        String path = text.trim();
+        if (path.equals(STDERR)) {
+            return "";
+        }
+        for (int i = 0; i < path.length(); i++) {
+            if (path.charAt(i) < 0x20 || path.charAt(i) == 0x7f) {
+                throw new IllegalArgumentException("a file path holds no control characters");
+            }
+        }
+        return path;
     }
 
     /** {@code maxPerHost}: the key of this setting in {@link AgentConfig#describe()}. */

@@ -1,5 +1,6 @@
 package io.connguard.agent.log;
 
+import io.connguard.agent.config.LogFormat;
 import io.connguard.agent.config.LogLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,12 +9,14 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The agent's only way to log: one line per event on stderr, through the agent's own relocated
- * SLF4J (so it never meets the application's SLF4J or its configuration), logger name
- * {@code connguard}.
+ * The agent's only way to log: one line per event, logger name {@code connguard}. By default on
+ * stderr, through the agent's own relocated SLF4J (so it never meets the application's SLF4J or
+ * its configuration); with {@code CONNGUARD_LOG_FILE} or {@code CONNGUARD_LOG_FORMAT=json}
+ * through {@link LogOutput}, which writes the same text line, or one JSON object, itself.
  *
- * <p>SLF4J is set up on the first line actually logged, not at class load, and it touches no
- * logging framework of the application (no {@code java.util.logging}).
+ * <p>SLF4J is set up, or the log file opened, on the first line actually logged, not at class load
+ * or when configured, and it touches no logging framework of the application (no
+ * {@code java.util.logging}).
  * Never log a secret: callers pass host:port and counts only, never headers, URL user-info or
  * query strings.
  */
@@ -24,12 +27,23 @@ public final class AgentLog {
 
     private static volatile LogLevel level = LogLevel.INFO;
     private static volatile Logger logger;
+    /** Null: SLF4J Simple on stderr, as by default; else the file or JSON writer. */
+    private static volatile LogOutput output;
     private static final Set<String> ONCE = ConcurrentHashMap.newKeySet();
 
     private AgentLog() {
     }
 
     public static void setLevel(LogLevel newLevel) {
+        level = newLevel;
+    }
+
+    /**
+     * Level and destination from the settings: {@code file} empty for stderr. Cheap: nothing is
+     * opened or set up until the first line is logged.
+     */
+    public static void configure(LogLevel newLevel, String file, LogFormat format) {
+        output = file.isEmpty() && format == LogFormat.TEXT ? null : new LogOutput(file, format);
         level = newLevel;
     }
 
@@ -80,6 +94,11 @@ public final class AgentLog {
             return;
         }
         try {
+            LogOutput out = output;
+            if (out != null) {
+                out.write(messageLevel, message, error);
+                return;
+            }
             Logger l = logger();
             switch (messageLevel) {
                 case ERROR:

@@ -37,6 +37,8 @@ class AgentConfigTest {
         assertThat(config.queueTimeoutMillis()).isEqualTo(30_000);
         assertThat(config.queueMax()).isEqualTo(1000);
         assertThat(config.logLevel()).isEqualTo(LogLevel.INFO);
+        assertThat(config.logFile()).isEmpty();
+        assertThat(config.logFormat()).isEqualTo(LogFormat.TEXT);
         assertThat(config.strict()).isFalse();
         assertThat(config.hasProblems()).isFalse();
         assertThat(config.problems()).isEmpty();
@@ -45,7 +47,7 @@ class AgentConfigTest {
                 "enabled=true maxPerHost=0 hostLimits=none queueTimeout=30s queueMax=1000 leakThreshold=1m"
                         + " leakStacks=sampled retryMaxAttempts=5 retryStatuses=429,503 retryMethods=GET,HEAD"
                         + " retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s retryBudget=20 registryHosts=none"
-                        + " logLevel=info strict=false");
+                        + " logLevel=info logFile=stderr logFormat=text strict=false");
         assertThat(AgentConfig.load(null, null).describe()).isEqualTo(config.describe());
     }
 
@@ -59,6 +61,8 @@ class AgentConfigTest {
         env.put("CONNGUARD_LEAK_THRESHOLD", "2m");
         env.put("CONNGUARD_LEAK_STACKS", "ALL");
         env.put("CONNGUARD_LOG_LEVEL", "DEBUG");
+        env.put("CONNGUARD_LOG_FILE", " /var/log/connguard.log ");
+        env.put("CONNGUARD_LOG_FORMAT", "JSON");
         env.put("CONNGUARD_STRICT", "yes");
         AgentConfig config = load();
         assertThat(config.problems()).isEmpty();
@@ -69,12 +73,15 @@ class AgentConfigTest {
         assertThat(config.leakThresholdMillis()).isEqualTo(120_000);
         assertThat(config.leakStacks()).isEqualTo(LeakStacks.ALL);
         assertThat(config.logLevel()).isEqualTo(LogLevel.DEBUG);
+        assertThat(config.logFile()).isEqualTo("/var/log/connguard.log");
+        assertThat(config.logFormat()).isEqualTo(LogFormat.JSON);
         assertThat(config.strict()).isTrue();
         assertThat(config.describe()).isEqualTo("enabled=false maxPerHost=8"
                 + " hostLimits=registry.example.com=20,*.corp.example:443=10,*=64"
                 + " queueTimeout=250ms queueMax=0 leakThreshold=2m leakStacks=all retryMaxAttempts=5"
                 + " retryStatuses=429,503 retryMethods=GET,HEAD retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s"
-                + " retryBudget=20 registryHosts=none logLevel=debug strict=true");
+                + " retryBudget=20 registryHosts=none logLevel=debug logFile=/var/log/connguard.log logFormat=json"
+                + " strict=true");
         assertThat(config).hasToString(config.describe());
     }
 
@@ -86,6 +93,8 @@ class AgentConfigTest {
                 Arguments.of(Setting.QUEUE_TIMEOUT, "5m", "1h"),
                 Arguments.of(Setting.QUEUE_MAX, "10", "20"),
                 Arguments.of(Setting.LOG_LEVEL, "trace", "off"),
+                Arguments.of(Setting.LOG_FILE, "/tmp/a.log", "stderr"),
+                Arguments.of(Setting.LOG_FORMAT, "json", "text"),
                 Arguments.of(Setting.STRICT, "on", "false"));
     }
 
@@ -149,7 +158,8 @@ class AgentConfigTest {
                 Arguments.of(Setting.QUEUE_TIMEOUT, "30", "a whole number with unit ms, s, m or h", "30s"),
                 Arguments.of(Setting.QUEUE_TIMEOUT, "-5s", "a whole number with unit ms, s, m or h", "30s"),
                 Arguments.of(Setting.QUEUE_TIMEOUT, "5 minutes", "a whole number with unit ms, s, m or h", "30s"),
-                Arguments.of(Setting.LOG_LEVEL, "verbose", "one of off, error, warn, info, debug, trace", "info"));
+                Arguments.of(Setting.LOG_LEVEL, "verbose", "one of off, error, warn, info, debug, trace", "info"),
+                Arguments.of(Setting.LOG_FORMAT, "logfmt", "one of text, json", "text"));
     }
 
     @ParameterizedTest(name = "{0}={1}")
@@ -249,7 +259,8 @@ class AgentConfigTest {
                 + " CONNGUARD_LEAK_THRESHOLD, CONNGUARD_LEAK_STACKS, CONNGUARD_RETRY_MAX_ATTEMPTS,"
                 + " CONNGUARD_RETRY_STATUSES, CONNGUARD_RETRY_METHODS, CONNGUARD_RETRY_BACKOFF,"
                 + " CONNGUARD_RETRY_MAX_BACKOFF, CONNGUARD_RETRY_AFTER_MAX, CONNGUARD_RETRY_BUDGET,"
-                + " CONNGUARD_REGISTRY_HOSTS, CONNGUARD_LOG_LEVEL, CONNGUARD_STRICT");
+                + " CONNGUARD_REGISTRY_HOSTS, CONNGUARD_LOG_LEVEL, CONNGUARD_LOG_FILE, CONNGUARD_LOG_FORMAT,"
+                + " CONNGUARD_STRICT");
         assertThat(config.refusesToStart()).isFalse();
         assertThat(config.describe()).isEqualTo(AgentConfig.defaults().describe());
     }
@@ -268,12 +279,12 @@ class AgentConfigTest {
                         + " connguard.max.per.host? known settings: connguard.enabled, connguard.max.per.host,"
                         + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
                         + " connguard.leak.threshold, connguard.leak.stacks, " + RETRY_PROPERTIES
-                        + "connguard.log.level, connguard.strict",
+                        + "connguard.log.level, connguard.log.file, connguard.log.format, connguard.strict",
                 "unknown setting connguard.queue.timout (system property), ignored; did you mean"
                         + " connguard.queue.timeout? known settings: connguard.enabled, connguard.max.per.host,"
                         + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
                         + " connguard.leak.threshold, connguard.leak.stacks, " + RETRY_PROPERTIES
-                        + "connguard.log.level, connguard.strict");
+                        + "connguard.log.level, connguard.log.file, connguard.log.format, connguard.strict");
     }
 
     @Test
@@ -335,5 +346,26 @@ class AgentConfigTest {
         assertThat(config.leakStacks()).isEqualTo(LeakStacks.SAMPLED);
         assertThat(config.problems()).singleElement().asString()
                 .contains("CONNGUARD_LEAK_STACKS", "one of all, sampled, off");
+    }
+
+    @Test
+    void logFileStderrNamesStderrSoThatAPropertyCanOverrideTheVariable() {
+        env.put("CONNGUARD_LOG_FILE", "/var/log/connguard.log");
+        properties.setProperty("connguard.log.file", "stderr");
+        AgentConfig config = load();
+        assertThat(config.logFile()).isEmpty();
+        assertThat(config.describe()).contains(" logFile=stderr ");
+        assertThat(config.problems()).isEmpty();
+    }
+
+    @Test
+    void aLogFileWithAControlCharacterIsAMistakeAndLogsStayOnStderr() {
+        env.put("CONNGUARD_LOG_FILE", "/tmp/a\nb.log");
+        AgentConfig config = load();
+        assertThat(config.logFile()).isEmpty();
+        assertThat(config.problems()).singleElement().asString()
+                .isEqualTo("CONNGUARD_LOG_FILE (connguard.log.file): invalid value '/tmp/a\\u000ab.log' from"
+                        + " environment variable CONNGUARD_LOG_FILE; expected a file path, or stderr;"
+                        + " using the default (empty)");
     }
 }
