@@ -22,11 +22,12 @@ final class AgentInstaller {
     private AgentInstaller() {
     }
 
-    static void install(Instrumentation inst, AgentConfig config, boolean late, long t0) {
+    /** Returns false, having installed nothing, when the hooks are installed already. */
+    static boolean install(Instrumentation inst, AgentConfig config, boolean late, long t0) {
         String version = ConnGuardAgent.version();
         if (ConnGuardHooks.isInstalled()) {
             AgentLog.warn("connguard: already running in this JVM; the second start was refused");
-            return;
+            return false;
         }
         addReadEdgesAndOpens(inst);
 
@@ -47,6 +48,7 @@ final class AgentInstaller {
         Instrumenter.install(inst, Instrumenter.all(), readyMillis -> AgentLog.info("connguard: started "
                 + version + (late ? " (attached late)" : "") + " (premain " + premainMillis
                 + " ms, class rewriting ready after " + readyMillis + " ms): " + config.describe()));
+        return true;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.connguard.agent;
 
+import io.connguard.agent.config.AgentArguments;
 import io.connguard.agent.config.AgentConfig;
 import io.connguard.agent.log.AgentLog;
 
@@ -36,51 +37,82 @@ import java.util.jar.JarFile;
  * logging in premain is the agent's own relocated SLF4J writing to stderr, or with
  * {@code CONNGUARD_LOG_FILE}/{@code CONNGUARD_LOG_FORMAT} the agent's own line writer; either is
  * set up by the first line logged, not before.
+ *
+ * <p>Once installed, the agent sets the system property {@link #VERSION_PROPERTY} (and
+ * {@link #START_PROPERTY}: {@code premain} or {@code attach}), which the command line tool reads
+ * through the Attach API to tell a JVM with the agent from one without, and to refuse a second
+ * attach before loading anything. A late attach ({@code agentmain}) also leaves its outcome in
+ * {@link #ATTACH_RESULT_PROPERTY}, because the attaching tool cannot see the target's stderr.
  */
 public final class ConnGuardAgent {
 
     static final String BOOTSTRAP_JAR = "/META-INF/connguard/connguard-bootstrap.jar";
+    /** Outside the {@code connguard.} prefix, so settings validation never takes it for a setting. */
+    public static final String VERSION_PROPERTY = "io.connguard.agent.version";
+    public static final String START_PROPERTY = "io.connguard.agent.start";
+    public static final String ATTACH_RESULT_PROPERTY = "io.connguard.agent.attach.result";
+    /** The value of {@link #ATTACH_RESULT_PROPERTY} after a late start that installed the agent. */
+    public static final String STARTED = "started";
 
     private ConnGuardAgent() {
     }
 
     public static void premain(String args, Instrumentation inst) {
-        start(inst, false);
+        start(inst, null);
     }
 
+    /**
+     * A late attach; {@code args} holds the settings given to {@code attach}, one
+     * {@code name=value} per line ({@link AgentArguments}), which win over the JVM's own.
+     */
     public static void agentmain(String args, Instrumentation inst) {
-        start(inst, true);
+        String result = start(inst, AgentArguments.decode(args));
+        System.setProperty(ATTACH_RESULT_PROPERTY, result);
     }
 
-    private static void start(Instrumentation inst, boolean late) {
+    /** Starts the agent; {@code attachSettings} is null in premain. Returns {@link #STARTED} or why not. */
+    private static String start(Instrumentation inst, AgentArguments attachSettings) {
+        boolean late = attachSettings != null;
         try {
-            AgentConfig config = AgentConfig.fromEnvironment();
+            AgentConfig config = late ? AgentConfig.fromEnvironment(attachSettings) : AgentConfig.fromEnvironment();
             AgentLog.configure(config.logLevel(), config.logFile(), config.logFormat());
+            if (late) {
+                for (String problem : attachSettings.problems()) {
+                    AgentLog.error("connguard: " + problem);
+                }
+            }
             for (String problem : config.problems()) {
                 AgentLog.error("connguard: " + problem);
             }
             if (config.hasProblems() && config.strict()) {
                 AgentLog.error("connguard: not starting: CONNGUARD_STRICT=true and the settings above are invalid;"
                         + " the application runs without ConnGuard. Fix them or set CONNGUARD_STRICT=false.");
-                return;
+                return "not started: CONNGUARD_STRICT=true and the settings are invalid: "
+                        + String.join("; ", config.problems());
             }
             if (!config.enabled()) {
                 // DEBUG, not INFO: a disabled agent should cost nothing, and setting up logging costs tens of ms.
                 AgentLog.debug("connguard: disabled by CONNGUARD_ENABLED=false; nothing installed");
-                return;
+                return "not started: CONNGUARD_ENABLED=false";
             }
             if (bootstrapAlreadyLoaded()) {
                 AgentLog.warn("connguard: already running in this JVM; the second start was refused");
-                return;
+                return "refused: ConnGuard is already running in this JVM";
             }
             long t0 = System.nanoTime();
             appendBootstrapJar(inst);
             // Only now may classes that name the bootstrap types be loaded: the verifier resolves
             // them (HookBridge extends HookHandler), so they live in AgentInstaller, not here.
-            AgentInstaller.install(inst, config, late, t0);
+            if (!AgentInstaller.install(inst, config, late, t0)) {
+                return "refused: ConnGuard is already running in this JVM";
+            }
+            System.setProperty(START_PROPERTY, late ? "attach" : "premain");
+            System.setProperty(VERSION_PROPERTY, version());
+            return STARTED;
         } catch (Throwable t) {
             // Fail open: whatever went wrong, the application starts as if the agent were absent.
             AgentLog.error("connguard: failed to start; the application runs without ConnGuard: " + t, t);
+            return "failed: " + t;
         }
     }
 

@@ -142,6 +142,21 @@ final class HarborServer implements BeforeAllCallback, AfterAllCallback, BeforeE
         throw new AssertionError("the server printed no LISTENING line in " + START_TIMEOUT + "\n" + process.diagnostics(40));
     }
 
+    /**
+     * Within one test: waits (bounded) until exactly {@code stillOpen} connections are open, then
+     * zeroes the counters (peak, refused, ...).
+     */
+    void resetStats(int stillOpen) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+        while (admin.stats().get("open") != stillOpen) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("expected " + stillOpen + " open connections on the server: " + admin.stats());
+            }
+            Thread.sleep(20);
+        }
+        admin.reset();
+    }
+
     /** Waits until the previous test's connections are gone, then zeroes the counters. */
     @Override
     public void beforeEach(ExtensionContext context) throws Exception {

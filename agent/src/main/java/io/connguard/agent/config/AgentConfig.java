@@ -97,6 +97,11 @@ public final class AgentConfig {
         return load(System.getenv(), System.getProperties());
     }
 
+    /** {@link #fromEnvironment()} with the settings of a late attach on top: they win. */
+    public static AgentConfig fromEnvironment(AgentArguments attachSettings) {
+        return load(System.getenv(), attachSettings.over(System.getProperties()));
+    }
+
     /** Every setting at its default, with no problems. */
     public static AgentConfig defaults() {
         return DEFAULTS;
