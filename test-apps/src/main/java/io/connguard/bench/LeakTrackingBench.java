@@ -1,40 +1,22 @@
 package io.connguard.bench;
 
-import io.connguard.bench.jmh.ConnGuardAgentProfiler;
+import io.connguard.bench.PairedForks.Fork;
+import io.connguard.bench.PairedForks.Plan;
+import io.connguard.bench.PairedForks.Results;
 import io.connguard.bench.jmh.CpuPerOpProfiler;
 import io.connguard.bench.jmh.LeakHookPathBenchmark;
 import io.connguard.bench.jmh.LeakTrackingBenchmark;
-import org.openjdk.jmh.profile.GCProfiler;
-import org.openjdk.jmh.results.BenchmarkResult;
-import org.openjdk.jmh.results.IterationResult;
-import org.openjdk.jmh.results.Result;
-import org.openjdk.jmh.results.RunResult;
-import org.openjdk.jmh.runner.Runner;
-import org.openjdk.jmh.runner.RunnerException;
-import org.openjdk.jmh.runner.format.OutputFormatFactory;
-import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
-import org.openjdk.jmh.runner.options.OptionsBuilder;
-import org.openjdk.jmh.runner.options.TimeValue;
-import org.openjdk.jmh.runner.options.VerboseMode;
 
-import java.io.FileOutputStream;
-import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collection;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.ToDoubleFunction;
-import java.util.regex.Pattern;
+
+import static io.connguard.bench.PairedForks.BASELINE;
+import static io.connguard.bench.PairedForks.halfWidth95;
+import static io.connguard.bench.PairedForks.mean;
+import static io.connguard.bench.PairedForks.paired;
 
 /**
  * Runs {@link LeakTrackingBenchmark} (the cost of leak tracking per keep-alive request, per client
@@ -70,7 +52,6 @@ public final class LeakTrackingBench {
             "--warmup", "--iterations", "--iteration-ms", "--depth", "--log");
     private static final Set<String> FLAG_OPTIONS = Set.of("--hook-path", "--help");
 
-    private static final String BASELINE = "WithoutAgent";
     private static final List<String> ALL_VARIANTS = List.of(BASELINE, "StacksOff", "StacksSampled", "StacksAll",
             "ThresholdOff");
     /** ThresholdOff only on request: with it a run no longer fits in ten minutes on 2 CPUs. */
@@ -85,18 +66,7 @@ public final class LeakTrackingBench {
             "StacksAll", "`all`",
             "ThresholdOff", "`sampled`, `CONNGUARD_LEAK_THRESHOLD=off`");
 
-    private static final String CPU_PROCESS = "cpu.process";
-    private static final String CPU_WORKER = "cpu.worker";
-    private static final String ALLOC = "gc.alloc.rate.norm";
-
     private LeakTrackingBench() {
-    }
-
-    /**
-     * One fork's medians over its measurement iterations. {@code score}: ops/s for the keep-alive
-     * loop, ns/op for the hook path.
-     */
-    private record Fork(double score, double cpuProcessUs, double cpuWorkerUs, double allocBytes) {
     }
 
     /** What is run, and its defaults. */
@@ -125,23 +95,12 @@ public final class LeakTrackingBench {
                     + " [--iteration-ms N] [--log file] [--hook-path [--depth N]]");
             return;
         }
-        String agentOption = args.string("--agent", System.getProperty("connguard.agent.jar",
-                "agent/target/connguard-agent.jar"));
-        Path agent = Paths.get(agentOption).toAbsolutePath().normalize();
-        if (!Files.isRegularFile(agent)) {
-            System.err.println("LeakTrackingBench: ConnGuard agent jar not found: " + agent + ". Build it with"
-                    + " `mvn -B -q install -DskipTests` in the project root and run from there, or pass --agent <jar>.");
-            System.exit(2);
-        }
+        Path agent = PairedForks.agent(args, "LeakTrackingBench");
         Bench bench = args.flag("--hook-path") ? HOOK_PATH : LOOP;
-        List<String> clients = args.string("--clients", null) == null ? bench.clients()
-                : list(args.string("--clients", null), bench.clients(), "--clients");
-        List<String> variants = args.string("--variants", null) == null ? bench.variants()
-                : list(args.string("--variants", null), ALL_VARIANTS, "--variants");
-        if (!variants.contains(BASELINE)) {
-            variants = new ArrayList<>(variants);
-            variants.add(0, BASELINE); // every ratio needs it
-        }
+        List<String> clients = PairedForks.list(args.string("--clients", null), bench.clients(), bench.clients(),
+                "--clients");
+        List<String> variants = PairedForks.withBaseline(PairedForks.list(args.string("--variants", null),
+                bench.variants(), ALL_VARIANTS, "--variants"));
         int rounds = Math.max(1, args.integer("--rounds", 3));
         int warmup = args.integer("--warmup", bench.warmup());
         int iterations = Math.max(1, args.integer("--iterations", bench.iterations()));
@@ -150,130 +109,23 @@ public final class LeakTrackingBench {
             throw new IllegalArgumentException("--depth is for --hook-path only");
         }
         int iterationMs = Math.max(100, args.integer("--iteration-ms", 1000));
-        String java = args.string("--java", null);
-        if (java != null && Files.isDirectory(Paths.get(java))) {
-            java = Paths.get(java, "bin", "java").toString();
-        }
-        Path log = args.string("--log", null) != null ? Paths.get(args.string("--log", null))
-                : Files.createTempFile("connguard-leakbench-", ".log");
+        String java = PairedForks.java(args);
+        Path log = PairedForks.log(args, "connguard-leakbench-");
 
-        String loadBefore = loadAverage();
-        long started = System.nanoTime();
-        progress(bench.type().getSimpleName() + ", agent " + agent + "; " + rounds + " round(s) x " + clients.size()
-                + " client(s) x " + variants.size() + " variants, one fork each: " + warmup + " x " + iterationMs + " ms warm-up, "
-                + iterations + " x " + iterationMs + " ms measured; JMH output in " + log);
-
-        // results.get(client).get(variant).get(round)
-        Map<String, Map<String, List<Fork>>> results = new LinkedHashMap<>();
-        try (PrintStream jmhOut = new PrintStream(new FileOutputStream(log.toFile(), true), true,
-                StandardCharsets.UTF_8)) {
-            PrintStream stdout = System.out;
-            System.setOut(jmhOut); // what the forks print (their checks) goes to the log, not into the report
-            try {
-                for (int round = 0; round < rounds; round++) {
-                    for (String client : clients) {
-                        List<String> order = new ArrayList<>(variants);
-                        Collections.rotate(order, round);
-                        for (String variant : order) {
-                            Fork f = runFork(bench, client, depth, variant, agent, java, warmup, iterations,
-                                    iterationMs, jmhOut);
-                            results.computeIfAbsent(client, c -> new LinkedHashMap<>())
-                                    .computeIfAbsent(variant, v -> new ArrayList<>()).add(f);
-                            progress(bench.hookPath()
-                                    ? String.format(Locale.ROOT, "round %d %-13s %-13s %,9.1f ns/op  %,6.0f B/op",
-                                            round + 1, client, variant, f.score(), f.allocBytes())
-                                    : String.format(Locale.ROOT, "round %d %-13s %-13s %,9.0f ops/s  process CPU"
-                                                    + " %6.2f µs/op  worker CPU %6.2f µs/op  %,6.0f B/op", round + 1,
-                                            client, variant, f.score(), f.cpuProcessUs(), f.cpuWorkerUs(),
-                                            f.allocBytes()));
-                        }
-                    }
-                }
-            } finally {
-                System.setOut(stdout);
-            }
-        }
-        double minutes = (System.nanoTime() - started) / 60e9;
-        String header = header(bench, argv, agent, java, rounds, warmup, iterations, iterationMs, loadBefore, minutes);
-        System.out.print(header + (bench.hookPath() ? hookPathReport(results, variants, rounds)
-                : loopReport(results, variants, rounds)));
-    }
-
-    private static Fork runFork(Bench bench, String client, String depth, String variant, Path agent, String java,
-                                int warmup, int iterations, int iterationMs, PrintStream jmhOut)
-            throws RunnerException {
-        String benchmark = bench.type().getName() + "." + variant + ".request";
-        ChainedOptionsBuilder options = new OptionsBuilder()
-                .include("^" + Pattern.quote(benchmark) + "$")
-                .param("client", client)
-                .forks(1)
-                .warmupIterations(warmup)
-                .warmupTime(TimeValue.milliseconds(iterationMs))
-                .measurementIterations(iterations)
-                .measurementTime(TimeValue.milliseconds(iterationMs))
-                .addProfiler(ConnGuardAgentProfiler.class, "jar=" + agent)
-                .addProfiler(GCProfiler.class)
-                .shouldFailOnError(true);
-        if (!bench.hookPath()) {
-            options.addProfiler(CpuPerOpProfiler.class);
-        }
-        if (depth != null) {
-            options.param("depth", depth);
-        }
-        if (java != null) {
-            options.jvm(java);
-        }
-        Collection<RunResult> runs = new Runner(options.build(),
-                OutputFormatFactory.createFormatInstance(jmhOut, VerboseMode.NORMAL)).run();
-        if (runs.size() != 1) {
-            throw new IllegalStateException("expected one result for " + benchmark + " client=" + client + ", got "
-                    + runs.size() + " (see the JMH output)");
-        }
-        List<IterationResult> measured = new ArrayList<>();
-        for (BenchmarkResult b : runs.iterator().next().getBenchmarkResults()) {
-            measured.addAll(b.getIterationResults());
-        }
-        return new Fork(median(measured, i -> i.getPrimaryResult().getScore()),
-                median(measured, i -> secondary(i, CPU_PROCESS)), median(measured, i -> secondary(i, CPU_WORKER)),
-                median(measured, i -> secondary(i, ALLOC)));
-    }
-
-    private static double secondary(IterationResult iteration, String name) {
-        Result r = iteration.getSecondaryResults().get(name);
-        return r == null ? Double.NaN : r.getScore();
-    }
-
-    /**
-     * The median over a fork's measurement iterations: a neighbour's burst of CPU use on a small
-     * shared machine slows one or two iterations by tens of percent, which the mean would carry.
-     */
-    private static double median(List<IterationResult> iterations, ToDoubleFunction<IterationResult> value) {
-        double[] xs = iterations.stream().mapToDouble(value).filter(d -> !Double.isNaN(d)).sorted().toArray();
-        if (xs.length == 0) {
-            return Double.NaN;
-        }
-        return xs.length % 2 == 1 ? xs[xs.length / 2] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2;
-    }
-
-    private static String header(Bench bench, String[] argv, Path agent, String java, int rounds, int warmup,
-                                 int iterations, int iterationMs, String loadBefore, double minutes) {
-        StringBuilder md = new StringBuilder();
-        md.append("\n#### LeakTrackingBench").append(bench.hookPath() ? " --hook-path" : "").append(": JDK ")
-                .append(System.getProperty("java.version"))
-                .append(java == null ? "" : " (host; forks: " + java + ")").append("\n\n");
-        md.append("- Command: `java -cp ").append(System.getProperty("java.class.path")).append(' ')
-                .append(LeakTrackingBench.class.getName()).append(argv.length == 0 ? "" : " " + String.join(" ", argv))
-                .append("`\n");
-        md.append("- Agent: `").append(agent).append("`\n");
-        md.append(String.format(Locale.ROOT, "- %s: %d round(s); per client and variant one JMH fork per round, %d x %d"
-                + " ms warm-up, %d x %d ms measured; %.1f minutes in all%n", bench.type().getSimpleName(), rounds,
-                warmup, iterationMs, iterations, iterationMs, minutes));
-        md.append("- Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" CPUs");
-        if (!loadBefore.isEmpty()) {
-            md.append("; load average before ").append(loadBefore).append(", after ").append(loadAverage());
-        }
-        md.append("\n\n");
-        return md.toString();
+        // CpuPerOpProfiler on the keep-alive loop only; --depth is the hook path's parameter
+        Plan plan = new Plan(bench.type(), clients, variants, rounds, warmup, iterations, iterationMs, agent, java, log,
+                !bench.hookPath(), depth == null ? Map.of() : Map.of("depth", depth));
+        Results results = PairedForks.run(plan, LeakTrackingBench::progress, (round, client, variant, f) ->
+                progress(bench.hookPath()
+                        ? String.format(Locale.ROOT, "round %d %-13s %-13s %,9.1f ns/op  %,6.0f B/op",
+                                round, client, variant, f.score(), f.allocBytes())
+                        : String.format(Locale.ROOT, "round %d %-13s %-13s %,9.0f ops/s  process CPU"
+                                        + " %6.2f µs/op  worker CPU %6.2f µs/op  %,6.0f B/op", round,
+                                client, variant, f.score(), f.cpuProcessUs(), f.cpuWorkerUs(),
+                                f.allocBytes())));
+        System.out.print(PairedForks.header(LeakTrackingBench.class, bench.hookPath(), argv, plan, results)
+                + (bench.hookPath() ? hookPathReport(results.byClient(), variants, rounds)
+                : loopReport(results.byClient(), variants, rounds)));
     }
 
     private static String loopReport(Map<String, Map<String, List<Fork>>> results, List<String> variants,
@@ -292,10 +144,7 @@ public final class LeakTrackingBench {
                     continue;
                 }
                 List<Fork> forks = c.getValue().get(variant);
-                double[] ratios = new double[forks.size()];
-                for (int i = 0; i < ratios.length; i++) {
-                    ratios[i] = forks.get(i).score() / base.get(i).score();
-                }
+                double[] ratios = paired(c.getValue(), variant, BASELINE, (x, y) -> x / y, Fork::score);
                 double ops = mean(forks, Fork::score);
                 double cpu = mean(forks, Fork::cpuProcessUs);
                 double alloc = mean(forks, Fork::allocBytes);
@@ -309,42 +158,21 @@ public final class LeakTrackingBench {
                 + " half-width of those ratios. \"µs/request\": wall time per request, with minus without."
                 + " CPU and bytes per request: without → with agent (whole process, including the in-process server).\n\n");
 
-        md.append("Per fork (ops/s; process CPU µs/op; benchmark-thread CPU µs/op; B/op), by round:\n\n");
-        md.append("| Client | Variant | ").append(String.join(" | ", roundHeaders(rounds))).append(" |\n");
-        md.append("|---|---|").append("---|".repeat(rounds)).append('\n');
-        for (Map.Entry<String, Map<String, List<Fork>>> c : results.entrySet()) {
-            for (String variant : variants) {
-                md.append("| ").append(c.getKey()).append(" | ").append(variant).append(" |");
-                for (Fork f : c.getValue().get(variant)) {
-                    md.append(String.format(Locale.ROOT, " %,.0f; %.2f; %.2f; %,.0f |", f.score(), f.cpuProcessUs(),
-                            f.cpuWorkerUs(), f.allocBytes()));
-                }
-                md.append('\n');
-            }
-        }
-        md.append('\n');
+        md.append(PairedForks.perFork(results, variants, rounds,
+                "Per fork (ops/s; process CPU µs/op; benchmark-thread CPU µs/op; B/op), by round:",
+                f -> String.format(Locale.ROOT, " %,.0f; %.2f; %.2f; %,.0f |", f.score(), f.cpuProcessUs(),
+                        f.cpuWorkerUs(), f.allocBytes())));
 
         md.append("Against the budget (keep-alive throughput with the agent within 2% of without), default stacks:\n\n");
         for (Map.Entry<String, Map<String, List<Fork>>> c : results.entrySet()) {
-            List<Fork> base = c.getValue().get(BASELINE);
-            List<Fork> sampled = c.getValue().get("StacksSampled");
-            if (sampled == null) {
+            double[] ratios = paired(c.getValue(), "StacksSampled", BASELINE, (x, y) -> x / y, Fork::score);
+            if (ratios == null) {
                 continue;
-            }
-            double[] ratios = new double[sampled.size()];
-            for (int i = 0; i < ratios.length; i++) {
-                ratios[i] = sampled.get(i).score() / base.get(i).score();
             }
             double m = mean(ratios);
             double h = ratios.length < 2 ? Double.NaN : halfWidth95(ratios);
-            String verdict = Double.isNaN(h)
-                    ? (m >= 0.98 ? "within (one round, no error bar)" : "OVER (one round, no error bar)")
-                    : m - h >= 0.98 ? "within, resolved (the whole 95% interval is above 0.98)"
-                    : m + h < 0.98 ? "OVER, resolved (the whole 95% interval is below 0.98)"
-                    : m >= 0.98 ? "within on the mean, but the 95% interval reaches below 0.98: not resolved"
-                    : "over on the mean, but the 95% interval reaches above 0.98: not resolved";
             md.append(String.format(Locale.ROOT, "- %s: %.3f ± %s: %s%n", c.getKey(), m,
-                    Double.isNaN(h) ? "—" : String.format(Locale.ROOT, "%.3f", h), verdict));
+                    Double.isNaN(h) ? "—" : String.format(Locale.ROOT, "%.3f", h), PairedForks.budgetVerdict(m, h)));
         }
         md.append('\n');
         return md.toString();
@@ -357,17 +185,13 @@ public final class LeakTrackingBench {
                 + " | agent's cost, ns/request | ± (95%) | B/request with agent |\n");
         md.append("|---|---|---:|---:|---:|---:|---:|\n");
         for (Map.Entry<String, Map<String, List<Fork>>> c : results.entrySet()) {
-            List<Fork> base = c.getValue().get(BASELINE);
-            double baseNs = mean(base, Fork::score);
+            double baseNs = mean(c.getValue().get(BASELINE), Fork::score);
             for (String variant : variants) {
                 if (variant.equals(BASELINE)) {
                     continue;
                 }
                 List<Fork> forks = c.getValue().get(variant);
-                double[] costs = new double[forks.size()];
-                for (int i = 0; i < costs.length; i++) {
-                    costs[i] = forks.get(i).score() - base.get(i).score();
-                }
+                double[] costs = paired(c.getValue(), variant, BASELINE, (x, y) -> x - y, Fork::score);
                 md.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %,.0f | %,.0f | %s | %,.0f |%n", c.getKey(),
                         SETTINGS.get(variant), baseNs, mean(forks, Fork::score), mean(costs),
                         costs.length < 2 ? "—" : String.format(Locale.ROOT, "%,.0f", halfWidth95(costs)),
@@ -376,82 +200,9 @@ public final class LeakTrackingBench {
         }
         md.append("\n\"Agent's cost\": with agent minus without, per round (paired), averaged; \"±\": the 95% confidence"
                 + " half-width of those differences. Each fork's figure is the median of its iterations.\n\n");
-        md.append("Per fork (ns/op; B/op), by round:\n\n");
-        md.append("| Client | Variant | ").append(String.join(" | ", roundHeaders(rounds))).append(" |\n");
-        md.append("|---|---|").append("---|".repeat(rounds)).append('\n');
-        for (Map.Entry<String, Map<String, List<Fork>>> c : results.entrySet()) {
-            for (String variant : variants) {
-                md.append("| ").append(c.getKey()).append(" | ").append(variant).append(" |");
-                for (Fork f : c.getValue().get(variant)) {
-                    md.append(String.format(Locale.ROOT, " %,.1f; %,.0f |", f.score(), f.allocBytes()));
-                }
-                md.append('\n');
-            }
-        }
-        md.append('\n');
+        md.append(PairedForks.perFork(results, variants, rounds, "Per fork (ns/op; B/op), by round:",
+                f -> String.format(Locale.ROOT, " %,.1f; %,.0f |", f.score(), f.allocBytes())));
         return md.toString();
-    }
-
-    private static List<String> roundHeaders(int rounds) {
-        List<String> h = new ArrayList<>();
-        for (int i = 1; i <= rounds; i++) {
-            h.add("round " + i);
-        }
-        return h;
-    }
-
-    private static List<String> list(String option, List<String> all, String name) {
-        if (option == null) {
-            return all;
-        }
-        List<String> chosen = new ArrayList<>();
-        for (String s : option.split(",")) {
-            String t = s.trim();
-            if (t.isEmpty()) {
-                continue;
-            }
-            if (!all.contains(t)) {
-                throw new IllegalArgumentException(name + ": unknown '" + t + "'; choose from " + all);
-            }
-            chosen.add(t);
-        }
-        if (chosen.isEmpty()) {
-            throw new IllegalArgumentException(name + " is empty; choose from " + all);
-        }
-        return chosen;
-    }
-
-    private interface Field {
-        double of(Fork f);
-    }
-
-    private static double mean(List<Fork> forks, Field field) {
-        return mean(forks.stream().mapToDouble(field::of).toArray());
-    }
-
-    private static double mean(double[] xs) {
-        return Arrays.stream(xs).average().orElse(Double.NaN);
-    }
-
-    /** Student's t 95% confidence half-width of the mean. */
-    private static double halfWidth95(double[] xs) {
-        int n = xs.length;
-        double m = mean(xs);
-        double ss = 0;
-        for (double x : xs) {
-            ss += (x - m) * (x - m);
-        }
-        double sd = Math.sqrt(ss / (n - 1));
-        return T975[Math.min(n - 1, T975.length - 1)] * sd / Math.sqrt(n);
-    }
-
-    /** Two-sided 95% Student's t quantiles by degrees of freedom (index 0 unused); beyond 30, 1.96. */
-    private static final double[] T975 = {Double.NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
-            2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-            2.060, 2.056, 2.052, 2.048, 2.045, 2.042, 1.960};
-
-    private static String loadAverage() {
-        return ProcessBench.loadAverage();
     }
 
     private static void progress(String line) {
