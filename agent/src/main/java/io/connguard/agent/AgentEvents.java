@@ -8,6 +8,7 @@ import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.Lease;
 import io.connguard.agent.jmx.JmxRegistrar;
 import io.connguard.agent.log.AgentLog;
+import io.connguard.agent.metrics.HostMeterBinder;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -26,6 +27,8 @@ final class AgentEvents implements Governor.Listener {
 
     private final Runnable onFirstHost;
     private volatile JmxRegistrar jmx;
+    /** Null unless CONNGUARD_PROMETHEUS_PORT is set: then no Micrometer class is ever loaded. */
+    private volatile HostMeterBinder metrics;
     private volatile boolean started;
     private volatile LeakReports reports = new LeakReports("1m", "sampled");
     private final ArrayDeque<String> recentLeaks = new ArrayDeque<>();
@@ -39,6 +42,10 @@ final class AgentEvents implements Governor.Listener {
         this.jmx = registrar;
     }
 
+    void setMetrics(HostMeterBinder binder) {
+        this.metrics = binder;
+    }
+
     @Override
     public void hostAdded(HostState host) {
         if (!started) {
@@ -48,6 +55,10 @@ final class AgentEvents implements Governor.Listener {
         JmxRegistrar r = jmx;
         if (r != null) {
             r.hostAdded(host);
+        }
+        HostMeterBinder m = metrics;
+        if (m != null) {
+            m.hostAdded(host);
         }
         AgentLog.debug("connguard: new destination " + host.key() + ", limit "
                 + (host.limit() == 0 ? "none" : Integer.toString(host.limit())));
@@ -119,6 +130,14 @@ final class AgentEvents implements Governor.Listener {
                 + " ms for a slot (limit " + host.limit() + ", " + host.queued() + " waiting"
                 + (callerTimeout ? ", bounded by the caller's connect timeout" : "")
                 + "); raise CONNGUARD_HOST_LIMITS for this host or CONNGUARD_QUEUE_TIMEOUT");
+    }
+
+    @Override
+    public void queueWaitEnded(HostState host, long waitedNanos, boolean acquired) {
+        HostMeterBinder m = metrics;
+        if (m != null) {
+            m.queueWaitEnded(host, waitedNanos);
+        }
     }
 
     @Override

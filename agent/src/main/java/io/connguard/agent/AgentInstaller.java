@@ -7,6 +7,7 @@ import io.connguard.agent.core.StackMode;
 import io.connguard.agent.instrument.Instrumenter;
 import io.connguard.agent.jmx.JmxRegistrar;
 import io.connguard.agent.log.AgentLog;
+import io.connguard.agent.metrics.PrometheusEndpoint;
 import io.connguard.bootstrap.ConnGuardHooks;
 
 import java.lang.instrument.Instrumentation;
@@ -40,14 +41,25 @@ final class AgentInstaller {
         reaper.governor = governor;
         events.setJmx(new JmxRegistrar(governor, version, config.describe(), config.maxPerHost(),
                 config.hostLimits().toString(), config.queueMax(), events::recentLeaks));
+        // CONNGUARD_PROMETHEUS_PORT: the endpoint's thread starts once class rewriting is ready
+        // (below), never in premain; until then new destinations only queue for their meters.
+        PrometheusEndpoint prometheus = config.prometheusPort() > 0
+                ? new PrometheusEndpoint(config.prometheusHost(), config.prometheusPort()) : null;
+        if (prometheus != null) {
+            events.setMetrics(prometheus.binder());
+        }
         ConnGuardHooks.install(new HookBridge(governor, new io.connguard.agent.retry.Retries(config, governor)));
 
         long premainMillis = (System.nanoTime() - t0) / 1_000_000;
         // The start-up line is logged when class rewriting is ready, usually on the background
         // thread: setting up logging costs tens of milliseconds that premain should not spend.
-        Instrumenter.install(inst, Instrumenter.all(), readyMillis -> AgentLog.info("connguard: started "
-                + version + (late ? " (attached late)" : "") + " (premain " + premainMillis
-                + " ms, class rewriting ready after " + readyMillis + " ms): " + config.describe()));
+        Instrumenter.install(inst, Instrumenter.all(), readyMillis -> {
+            AgentLog.info("connguard: started " + version + (late ? " (attached late)" : "") + " (premain "
+                    + premainMillis + " ms, class rewriting ready after " + readyMillis + " ms): " + config.describe());
+            if (prometheus != null) {
+                prometheus.start();
+            }
+        });
         return true;
     }
 

@@ -48,6 +48,8 @@ public final class AgentConfig {
     private final long retryAfterMaxMillis;
     private final int retryBudgetPercent;
     private final HostLimits registryHosts;
+    private final int prometheusPort;
+    private final String prometheusHost;
     private final boolean strict;
 
     private AgentConfig(EnumMap<Setting, Object> values, List<String> problems) {
@@ -73,6 +75,8 @@ public final class AgentConfig {
         this.retryAfterMaxMillis = (Long) values.get(Setting.RETRY_AFTER_MAX);
         this.retryBudgetPercent = (Integer) values.get(Setting.RETRY_BUDGET);
         this.registryHosts = (HostLimits) values.get(Setting.REGISTRY_HOSTS);
+        this.prometheusPort = (Integer) values.get(Setting.PROMETHEUS_PORT);
+        this.prometheusHost = (String) values.get(Setting.PROMETHEUS_HOST);
         this.strict = (Boolean) values.get(Setting.STRICT);
     }
 
@@ -184,6 +188,16 @@ public final class AgentConfig {
 
     public LogFormat logFormat() {
         return logFormat;
+    }
+
+    /** The port of the Prometheus scrape endpoint; 0 = no endpoint. */
+    public int prometheusPort() {
+        return prometheusPort;
+    }
+
+    /** The address the Prometheus endpoint listens on. */
+    public String prometheusHost() {
+        return prometheusHost;
     }
 
     public boolean strict() {

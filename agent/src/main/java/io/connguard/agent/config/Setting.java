@@ -41,6 +41,10 @@ public enum Setting {
     LOG_FILE(Kind.LOG_FILE, "",
             "append the log lines to this file (created if missing; its directory must exist) instead of stderr"),
     LOG_FORMAT(Kind.LOG_FORMAT, "text", "text lines, or json: one JSON object per line for log pipelines"),
+    PROMETHEUS_PORT(Kind.PORT, "0",
+            "serve the agent's meters for Prometheus at http://HOST:PORT/metrics; 0 = no endpoint"),
+    PROMETHEUS_HOST(Kind.BIND_HOST, "127.0.0.1",
+            "the address the Prometheus endpoint listens on, e.g. 0.0.0.0 for every interface"),
     STRICT(Kind.BOOLEAN, "false", "refuse to start on any bad or unknown setting");
 
     static final String ENV_PREFIX = "CONNGUARD_";
@@ -63,6 +67,8 @@ public enum Setting {
         LOG_LEVEL(LogLevel.ACCEPTED),
         LOG_FILE("a file path, or stderr"),
         LOG_FORMAT(LogFormat.ACCEPTED),
+        PORT("a port number from 1 to 65535, or 0 (off)"),
+        BIND_HOST("an IP address or a host name of this machine"),
         HOST_LIMITS("comma-separated " + HostLimits.ENTRY_ACCEPTED);
 
         private final String accepted;
@@ -173,6 +179,10 @@ public enum Setting {
                 return parseLogFile(text);
             case LOG_FORMAT:
                 return LogFormat.parse(text);
+            case PORT:
+                return Values.parseRange(text, 0, 65_535);
+            case BIND_HOST:
+                return parseBindHost(text);
             default:
                 return HostLimits.parse(text, problems);
         }
@@ -223,6 +233,24 @@ public enum Setting {
             }
         }
         return path;
+    }
+
+    /**
+     * An address to listen on, as given; only its form is checked here (no name is resolved while
+     * the settings are read). Brackets around an IPv6 literal are dropped.
+     */
+    private static String parseBindHost(String text) {
+        String host = text.trim();
+        if (host.length() > 2 && host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (!(Character.isLetterOrDigit(c) || c == '.' || c == '-' || c == ':' || c == '_' || c == '%')) {
+                throw new IllegalArgumentException("not an address");
+            }
+        }
+        return host;
     }
 
     /** {@code maxPerHost}: the key of this setting in {@link AgentConfig#describe()}. */

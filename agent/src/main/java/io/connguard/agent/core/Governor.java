@@ -54,6 +54,14 @@ public final class Governor {
         default void queueTimedOut(HostState host, long waitedMillis, boolean callerTimeout) {
         }
 
+        /**
+         * A connect's wait in line ended, with a slot ({@code acquired}) or without (timed out);
+         * after {@link #queueTimedOut} when it timed out. The time waited is in {@link HostState}'s
+         * total as well.
+         */
+        default void queueWaitEnded(HostState host, long waitedNanos, boolean acquired) {
+        }
+
         default void queueFull(HostState host) {
         }
 
@@ -225,9 +233,11 @@ public final class Governor {
             if (!acquired) {
                 h.queueTimeouts.increment();
                 listener.queueTimedOut(h, TimeUnit.NANOSECONDS.toMillis(waited), callerBound);
+                listener.queueWaitEnded(h, waited, false);
                 return timeoutException(h, TimeUnit.NANOSECONDS.toMillis(waited), callerBound, timeoutMillis);
             }
             track(connection, h, residue);
+            listener.queueWaitEnded(h, waited, true);
             if (timeoutMillis > 0) {
                 long left = timeoutMillis - TimeUnit.NANOSECONDS.toMillis(waited);
                 return (int) Math.max(1, Math.min(Integer.MAX_VALUE, left));
@@ -274,7 +284,7 @@ public final class Governor {
             return;
         }
         if (release(lease)) {
-            lease.host.leaks.increment();
+            lease.host.garbageLeaks.increment();
             stacks.leakSeen();
             listener.leaked(lease.host, lease, System.currentTimeMillis() - lease.openedAtMillis);
         }
@@ -402,7 +412,7 @@ public final class Governor {
                 java.io.Closeable residue = lease.residue;
                 if (release(lease)) {
                     closeResidue(lease.host, residue);
-                    lease.host.leaks.increment();
+                    lease.host.garbageLeaks.increment();
                     stacks.leakSeen();
                     listener.leaked(lease.host, lease, age);
                     n++;
@@ -448,7 +458,7 @@ public final class Governor {
             }
         }
         if (h != null) {
-            h.leaks.increment();
+            h.garbageLeaks.increment();
         }
         stacks.leakSeen();
         listener.handleLeaked(h, b, held, retired);
@@ -658,7 +668,7 @@ public final class Governor {
                 continue;
             }
             b.reported = true;
-            l.host.leaks.increment();
+            l.host.ageLeaks.increment();
             stacks.leakSeen();
             listener.leakSuspected(l.host, b, TimeUnit.NANOSECONDS.toMillis(now - b.borrowedAtNanos),
                     TimeUnit.NANOSECONDS.toMillis(now - last));

@@ -28,7 +28,9 @@ public final class HostState {
     final LongAdder queueTimeouts = new LongAdder();
     final LongAdder queueFull = new LongAdder();
     final LongAdder reclaimed = new LongAdder();
-    final LongAdder leaks = new LongAdder();
+    /** Leaks by detector: the age detector (held and idle too long), and garbage (dropped without close). */
+    final LongAdder ageLeaks = new LongAdder();
+    final LongAdder garbageLeaks = new LongAdder();
     final LongAdder ungoverned = new LongAdder();
     final LongAdder waitNanos = new LongAdder();
     /** Requests to this host under {@link RetryPolicy} now, and how many of them are retrying. */
@@ -104,7 +106,17 @@ public final class HostState {
     }
 
     public long leaks() {
-        return leaks.sum();
+        return ageLeaks.sum() + garbageLeaks.sum();
+    }
+
+    /** Leaks reported by the age detector: borrowed, not returned, and idle for the threshold. */
+    public long ageLeaks() {
+        return ageLeaks.sum();
+    }
+
+    /** Leaks found when a connection, or the handle of a borrowed one, became garbage without close. */
+    public long garbageLeaks() {
+        return garbageLeaks.sum();
     }
 
     /**

@@ -39,6 +39,8 @@ class AgentConfigTest {
         assertThat(config.logLevel()).isEqualTo(LogLevel.INFO);
         assertThat(config.logFile()).isEmpty();
         assertThat(config.logFormat()).isEqualTo(LogFormat.TEXT);
+        assertThat(config.prometheusPort()).as("no endpoint by default").isZero();
+        assertThat(config.prometheusHost()).isEqualTo("127.0.0.1");
         assertThat(config.strict()).isFalse();
         assertThat(config.hasProblems()).isFalse();
         assertThat(config.problems()).isEmpty();
@@ -47,7 +49,7 @@ class AgentConfigTest {
                 "enabled=true maxPerHost=0 hostLimits=none queueTimeout=30s queueMax=1000 leakThreshold=1m"
                         + " leakStacks=sampled retryMaxAttempts=5 retryStatuses=429,503 retryMethods=GET,HEAD"
                         + " retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s retryBudget=20 registryHosts=none"
-                        + " logLevel=info logFile=stderr logFormat=text strict=false");
+                        + " logLevel=info logFile=stderr logFormat=text prometheusPort=0 prometheusHost=127.0.0.1 strict=false");
         assertThat(AgentConfig.load(null, null).describe()).isEqualTo(config.describe());
     }
 
@@ -63,6 +65,8 @@ class AgentConfigTest {
         env.put("CONNGUARD_LOG_LEVEL", "DEBUG");
         env.put("CONNGUARD_LOG_FILE", " /var/log/connguard.log ");
         env.put("CONNGUARD_LOG_FORMAT", "JSON");
+        env.put("CONNGUARD_PROMETHEUS_PORT", "9464");
+        env.put("CONNGUARD_PROMETHEUS_HOST", " 0.0.0.0 ");
         env.put("CONNGUARD_STRICT", "yes");
         AgentConfig config = load();
         assertThat(config.problems()).isEmpty();
@@ -75,13 +79,15 @@ class AgentConfigTest {
         assertThat(config.logLevel()).isEqualTo(LogLevel.DEBUG);
         assertThat(config.logFile()).isEqualTo("/var/log/connguard.log");
         assertThat(config.logFormat()).isEqualTo(LogFormat.JSON);
+        assertThat(config.prometheusPort()).isEqualTo(9464);
+        assertThat(config.prometheusHost()).isEqualTo("0.0.0.0");
         assertThat(config.strict()).isTrue();
         assertThat(config.describe()).isEqualTo("enabled=false maxPerHost=8"
                 + " hostLimits=registry.example.com=20,*.corp.example:443=10,*=64"
                 + " queueTimeout=250ms queueMax=0 leakThreshold=2m leakStacks=all retryMaxAttempts=5"
                 + " retryStatuses=429,503 retryMethods=GET,HEAD retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s"
                 + " retryBudget=20 registryHosts=none logLevel=debug logFile=/var/log/connguard.log logFormat=json"
-                + " strict=true");
+                + " prometheusPort=9464 prometheusHost=0.0.0.0 strict=true");
         assertThat(config).hasToString(config.describe());
     }
 
@@ -95,6 +101,8 @@ class AgentConfigTest {
                 Arguments.of(Setting.LOG_LEVEL, "trace", "off"),
                 Arguments.of(Setting.LOG_FILE, "/tmp/a.log", "stderr"),
                 Arguments.of(Setting.LOG_FORMAT, "json", "text"),
+                Arguments.of(Setting.PROMETHEUS_PORT, "9464", "9465"),
+                Arguments.of(Setting.PROMETHEUS_HOST, "0.0.0.0", "::1"),
                 Arguments.of(Setting.STRICT, "on", "false"));
     }
 
@@ -159,7 +167,10 @@ class AgentConfigTest {
                 Arguments.of(Setting.QUEUE_TIMEOUT, "-5s", "a whole number with unit ms, s, m or h", "30s"),
                 Arguments.of(Setting.QUEUE_TIMEOUT, "5 minutes", "a whole number with unit ms, s, m or h", "30s"),
                 Arguments.of(Setting.LOG_LEVEL, "verbose", "one of off, error, warn, info, debug, trace", "info"),
-                Arguments.of(Setting.LOG_FORMAT, "logfmt", "one of text, json", "text"));
+                Arguments.of(Setting.LOG_FORMAT, "logfmt", "one of text, json", "text"),
+                Arguments.of(Setting.PROMETHEUS_PORT, "65536", "a port number from 1 to 65535, or 0 (off)", "0"),
+                Arguments.of(Setting.PROMETHEUS_PORT, "http", "a port number from 1 to 65535, or 0 (off)", "0"),
+                Arguments.of(Setting.PROMETHEUS_HOST, "http://0.0.0.0/", "an IP address or a host name", "127.0.0.1"));
     }
 
     @ParameterizedTest(name = "{0}={1}")
@@ -260,7 +271,7 @@ class AgentConfigTest {
                 + " CONNGUARD_RETRY_STATUSES, CONNGUARD_RETRY_METHODS, CONNGUARD_RETRY_BACKOFF,"
                 + " CONNGUARD_RETRY_MAX_BACKOFF, CONNGUARD_RETRY_AFTER_MAX, CONNGUARD_RETRY_BUDGET,"
                 + " CONNGUARD_REGISTRY_HOSTS, CONNGUARD_LOG_LEVEL, CONNGUARD_LOG_FILE, CONNGUARD_LOG_FORMAT,"
-                + " CONNGUARD_STRICT");
+                + " CONNGUARD_PROMETHEUS_PORT, CONNGUARD_PROMETHEUS_HOST, CONNGUARD_STRICT");
         assertThat(config.refusesToStart()).isFalse();
         assertThat(config.describe()).isEqualTo(AgentConfig.defaults().describe());
     }
@@ -279,12 +290,14 @@ class AgentConfigTest {
                         + " connguard.max.per.host? known settings: connguard.enabled, connguard.max.per.host,"
                         + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
                         + " connguard.leak.threshold, connguard.leak.stacks, " + RETRY_PROPERTIES
-                        + "connguard.log.level, connguard.log.file, connguard.log.format, connguard.strict",
+                        + "connguard.log.level, connguard.log.file, connguard.log.format, connguard.prometheus.port,"
+                        + " connguard.prometheus.host, connguard.strict",
                 "unknown setting connguard.queue.timout (system property), ignored; did you mean"
                         + " connguard.queue.timeout? known settings: connguard.enabled, connguard.max.per.host,"
                         + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
                         + " connguard.leak.threshold, connguard.leak.stacks, " + RETRY_PROPERTIES
-                        + "connguard.log.level, connguard.log.file, connguard.log.format, connguard.strict");
+                        + "connguard.log.level, connguard.log.file, connguard.log.format, connguard.prometheus.port,"
+                        + " connguard.prometheus.host, connguard.strict");
     }
 
     @Test

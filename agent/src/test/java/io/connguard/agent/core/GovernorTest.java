@@ -29,6 +29,12 @@ class GovernorTest {
         public void queueTimedOut(HostState host, long waitedMillis, boolean callerTimeout) {
             events.add("timeout " + host.key());
         }
+
+        @Override
+        public void queueWaitEnded(HostState host, long waitedNanos, boolean acquired) {
+            events.add("waited " + host.key() + (acquired ? " acquired" : " timed-out")
+                    + (waitedNanos >= 100_000_000L ? " >=100ms" : ""));
+        }
     };
 
     private static final Governor.PooledCloser CLOSE = pooled -> ((FakeConnection) pooled).close();
@@ -65,7 +71,7 @@ class GovernorTest {
         assertThat(e.getLimit()).isEqualTo(1);
         assertThat(waited).isGreaterThanOrEqualTo(140);
         assertThat(g.host("h", 80).queueTimeouts()).isEqualTo(1);
-        assertThat(events).contains("timeout h:80");
+        assertThat(events).containsExactly("timeout h:80", "waited h:80 timed-out >=100ms");
     }
 
     @Test
@@ -309,6 +315,8 @@ class GovernorTest {
         }
         assertThat(released).isEqualTo(1);
         assertThat(h.leaks()).isEqualTo(1);
+        assertThat(h.garbageLeaks()).as("counted by the garbage detector").isEqualTo(1);
+        assertThat(h.ageLeaks()).isZero();
         assertThat(h.open()).isZero();
         assertThat(events).contains("leak h:80");
         assertThat(g.beforeConnect(new Object(), "h", 80, 0, true)).isSameAs(Governor.ACQUIRED);

@@ -74,6 +74,8 @@ class LeakDetectorsTest {
         assertThat(g.scanForLeaks()).as("reported once").isZero();
         HostState h = g.host("registry", 443);
         assertThat(h.leaks()).isEqualTo(1);
+        assertThat(h.ageLeaks()).as("counted by the age detector").isEqualTo(1);
+        assertThat(h.garbageLeaks()).isZero();
         assertThat(g.suspectedLeaks()).hasSize(1);
         assertThat(g.oldestInUseMillis(h)).isGreaterThanOrEqualTo(THRESHOLD_MS);
         g.returnedToPool(e);

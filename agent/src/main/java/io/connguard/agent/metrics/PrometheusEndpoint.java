@@ -1,0 +1,142 @@
+package io.connguard.agent.metrics;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.connguard.agent.log.AgentLog;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code CONNGUARD_PROMETHEUS_PORT}: the agent's own scrape endpoint, {@code GET /metrics} in the
+ * Prometheus text format, served by the JDK's {@code com.sun.net.httpserver} from the agent's
+ * shaded Micrometer registry (never the application's).
+ *
+ * <p>Everything happens on the daemon thread {@code connguard-metrics}, started once class
+ * rewriting is ready, never in premain: binding the port, loading Micrometer (a few hundred ms of
+ * class loading), then registering each destination's meters as the {@link HostMeterBinder}
+ * queues them. A port that cannot be bound is one log line naming the setting; the application
+ * runs on, with JMX as before.
+ */
+public final class PrometheusEndpoint {
+
+    static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    private final String host;
+    private final int port;
+    private final HostMeterBinder binder = new HostMeterBinder(this::wake);
+    private final AtomicBoolean started = new AtomicBoolean();
+    private volatile Thread thread;
+    private volatile boolean failed;
+
+    public PrometheusEndpoint(String host, int port) {
+        this.host = host;
+        this.port = port;
+    }
+
+    public HostMeterBinder binder() {
+        return binder;
+    }
+
+    /** Starts the metrics thread; returns at once. */
+    public void start() {
+        if (started.compareAndSet(false, true)) {
+            Thread t = new Thread(this::run, "connguard-metrics");
+            t.setDaemon(true); // the HTTP server's dispatcher thread inherits it: it never holds up exit
+            thread = t;
+            t.start();
+        }
+    }
+
+    private void wake() {
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    private void run() {
+        // The Prometheus client reads prometheus.properties through the context class loader: give
+        // it one that sees none, so the application's own client settings never reach our copy.
+        Thread.currentThread().setContextClassLoader(new ClassLoader(null) {
+        });
+        HttpServer server;
+        String where = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        try {
+            server = HttpServer.create(new InetSocketAddress(host, port), 0);
+        } catch (BindException e) {
+            fail("connguard: the Prometheus endpoint could not listen on " + where + " (" + e.getMessage()
+                    + "); no metrics are served: set CONNGUARD_PROMETHEUS_PORT to a free port"
+                    + " (or CONNGUARD_PROMETHEUS_HOST to an address of this machine)");
+            return;
+        } catch (Throwable t) {
+            fail("connguard: the Prometheus endpoint could not listen on " + where + " (" + t
+                    + "); no metrics are served: check CONNGUARD_PROMETHEUS_HOST and CONNGUARD_PROMETHEUS_PORT");
+            return;
+        }
+        PrometheusMeterRegistry registry;
+        try {
+            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            server.createContext("/metrics", exchange -> serve(exchange, registry));
+            server.setExecutor(null); // one dispatcher thread: scrapes are rare and short
+            server.start();
+        } catch (Throwable t) {
+            server.stop(0);
+            fail("connguard: the Prometheus endpoint on " + where + " could not start (" + t
+                    + "); no metrics are served");
+            return;
+        }
+        AgentLog.info("connguard: Prometheus metrics at http://" + where + "/metrics (CONNGUARD_PROMETHEUS_PORT)");
+        while (true) {
+            binder.bindPending(registry);
+            LockSupport.parkNanos(this, TimeUnit.SECONDS.toNanos(5));
+        }
+    }
+
+    private void fail(String line) {
+        failed = true;
+        AgentLog.error(line);
+    }
+
+    /** Whether the endpoint could not start (for tests). */
+    boolean failed() {
+        return failed;
+    }
+
+    private static void serve(HttpExchange exchange, PrometheusMeterRegistry registry) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            String method = exchange.getRequestMethod();
+            if (!path.equals("/metrics") && !path.equals("/metrics/")) {
+                exchange.sendResponseHeaders(404, -1);
+                return;
+            }
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                exchange.sendResponseHeaders(405, -1);
+                return;
+            }
+            ByteArrayOutputStream body = new ByteArrayOutputStream(16 * 1024);
+            registry.scrape(body, CONTENT_TYPE);
+            exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
+            if (method.equals("HEAD")) {
+                exchange.sendResponseHeaders(200, -1);
+                return;
+            }
+            exchange.sendResponseHeaders(200, body.size());
+            try (OutputStream out = exchange.getResponseBody()) {
+                body.writeTo(out);
+            }
+        } catch (Throwable t) {
+            AgentLog.debug("connguard: a Prometheus scrape failed: " + t);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package io.connguard.agent.metrics;
+
+import io.connguard.ConnectionLimitException;
+import io.connguard.agent.core.Governor;
+import io.connguard.agent.core.HostState;
+import io.connguard.agent.core.LocalSlotStore;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The meters read the core: a Governor driven by hand, its meters in a SimpleMeterRegistry. */
+class HostMetersTest {
+
+    private final HostMeterBinder binder = new HostMeterBinder(() -> { });
+    private final Governor.Listener listener = new Governor.Listener() {
+        @Override
+        public void hostAdded(HostState host) {
+            binder.hostAdded(host);
+        }
+
+        @Override
+        public void queueWaitEnded(HostState host, long waitedNanos, boolean acquired) {
+            binder.queueWaitEnded(host, waitedNanos);
+        }
+    };
+    private final Governor governor = new Governor((h, p) -> h.equals("unlimited") ? 0 : 1, new LocalSlotStore(),
+            100, 10, listener);
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+    @Test
+    void everyMeterReadsItsHostAndATimeoutBeforeBindingStillCounts() throws Exception {
+        Object first = new Object();
+        assertThat(governor.beforeConnect(first, "registry.local", 5000, 0, true)).isSameAs(Governor.ACQUIRED);
+        assertThat(governor.beforeConnect(new Object(), "registry.local", 5000, 0, true))
+                .isInstanceOf(ConnectionLimitException.class);
+        assertThat(registry.getMeters()).as("nothing registered before the metrics thread binds").isEmpty();
+
+        assertThat(binder.bindPending(registry)).isEqualTo(1);
+        assertThat(gauge(HostMeters.OPEN)).isEqualTo(1);
+        assertThat(gauge(HostMeters.IDLE)).isZero();
+        assertThat(gauge(HostMeters.IN_USE)).isEqualTo(1);
+        assertThat(gauge(HostMeters.LIMIT)).isEqualTo(1);
+        assertThat(gauge(HostMeters.PEAK)).isEqualTo(1);
+        assertThat(gauge(HostMeters.QUEUED)).isZero();
+        assertThat(counter(HostMeters.CONNECTS)).isEqualTo(1);
+        assertThat(counter(HostMeters.TIMEOUTS)).isEqualTo(1);
+        assertThat(counter(HostMeters.FULL)).isZero();
+        assertThat(counter(HostMeters.RECLAIMED)).isZero();
+        assertThat(counter(HostMeters.UNGOVERNED)).isZero();
+        Timer wait = registry.get(HostMeters.WAIT).tag("host", "registry.local").tag("port", "5000").timer();
+        assertThat(wait.count()).as("the wait that ended before the timer existed").isEqualTo(1);
+        assertThat(wait.totalTime(TimeUnit.MILLISECONDS)).isGreaterThanOrEqualTo(90);
+
+        // Gone idle in a pool: idle and in use follow the core.
+        governor.idle(first, first, pooled -> { });
+        assertThat(gauge(HostMeters.IDLE)).isEqualTo(1);
+        assertThat(gauge(HostMeters.IN_USE)).isZero();
+        governor.closed(first);
+        assertThat(gauge(HostMeters.OPEN)).isZero();
+        assertThat(gauge(HostMeters.IDLE)).isZero();
+
+        // A wait that gets its slot is timed too, into the same timer.
+        Object holder = new Object();
+        governor.beforeConnect(holder, "registry.local", 5000, 0, true);
+        CompletableFuture<Object> waiter = CompletableFuture.supplyAsync(
+                () -> governor.beforeConnect(new Object(), "registry.local", 5000, 0, true));
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (gauge(HostMeters.QUEUED) == 0 && System.nanoTime() < end) {
+            Thread.sleep(1);
+        }
+        assertThat(gauge(HostMeters.QUEUED)).as("the waiter is in line").isEqualTo(1);
+        governor.closed(holder);
+        assertThat(waiter.get(5, TimeUnit.SECONDS)).isSameAs(Governor.ACQUIRED);
+        assertThat(wait.count()).isEqualTo(2);
+        assertThat(counter(HostMeters.CONNECTS)).isEqualTo(3);
+        assertThat(counter(HostMeters.TIMEOUTS)).isEqualTo(1);
+        assertThat(gauge(HostMeters.QUEUED)).isZero();
+    }
+
+    @Test
+    void retriesByOutcomeAndLeaksByDetectorAreSeparateSeries() {
+        governor.host("registry.local", 443);
+        binder.bindPending(registry);
+        for (String outcome : new String[] {"retried", "exhausted", "budget_exceeded"}) {
+            assertThat(registry.get(HostMeters.RETRIES).tag("outcome", outcome).functionCounter().count())
+                    .as(outcome).isZero();
+        }
+        for (String detector : new String[] {"age", "garbage"}) {
+            assertThat(registry.get(HostMeters.LEAKS).tag("detector", detector).functionCounter().count())
+                    .as(detector).isZero();
+        }
+        assertThat(registry.find(HostMeters.RETRIES).functionCounters()).hasSize(3);
+        assertThat(registry.find(HostMeters.LEAKS).functionCounters()).hasSize(2);
+    }
+
+    @Test
+    void onlyTheFirstThousandHostsGetMeters() {
+        for (int i = 0; i < HostMeterBinder.MAX_HOSTS + 5; i++) {
+            governor.host("unlimited", 10_000 + i);
+        }
+        assertThat(binder.bindPending(registry)).isEqualTo(HostMeterBinder.MAX_HOSTS);
+        assertThat(registry.find(HostMeters.OPEN).gauges()).hasSize(HostMeterBinder.MAX_HOSTS);
+        // A wait to a host without meters is simply not timed.
+        binder.queueWaitEnded(governor.host("unlimited", 10_000 + HostMeterBinder.MAX_HOSTS + 1), 1_000);
+    }
+
+    @Test
+    void prometheusNamesFollowTheConventions() {
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        governor.beforeConnect(new Object(), "registry.local", 5000, 0, true);
+        governor.beforeConnect(new Object(), "registry.local", 5000, 0, true);
+        binder.bindPending(prometheus);
+        String text = prometheus.scrape();
+        assertThat(text)
+                .contains("connguard_connections_open{host=\"registry.local\",port=\"5000\"} 1")
+                .contains("connguard_connections_in_use{host=\"registry.local\",port=\"5000\"} 1")
+                .contains("connguard_connections_limit{host=\"registry.local\",port=\"5000\"} 1")
+                .contains("connguard_queue_size{host=\"registry.local\",port=\"5000\"} 0")
+                .contains("connguard_queue_timeouts_total{host=\"registry.local\",port=\"5000\"} 1")
+                .contains("connguard_queue_wait_seconds_count{host=\"registry.local\",port=\"5000\"} 1")
+                .contains("connguard_queue_wait_seconds{host=\"registry.local\",port=\"5000\",quantile=\"0.99\"}")
+                .contains("connguard_retries_total{host=\"registry.local\",outcome=\"budget_exceeded\",port=\"5000\"} 0")
+                .contains("connguard_leaks_total{detector=\"garbage\",host=\"registry.local\",port=\"5000\"} 0")
+                .contains("connguard_connections_reclaimed_total{host=\"registry.local\",port=\"5000\"} 0");
+    }
+
+    private double gauge(String name) {
+        Gauge g = registry.get(name).tag("host", "registry.local").tag("port", "5000").gauge();
+        return g.value();
+    }
+
+    private double counter(String name) {
+        FunctionCounter c = registry.get(name).tag("host", "registry.local").tag("port", "5000").functionCounter();
+        return c.count();
+    }
+
+}
