@@ -134,6 +134,9 @@ public final class AgentLog {
             setDefault("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
             setDefault("org.slf4j.simpleLogger.showThreadName", "false");
             setDefault("org.slf4j.simpleLogger.showLogName", "true");
+            // The shaded libraries (Micrometer, the Prometheus client) log through this SLF4J
+            // too, unfiltered by our level: only their warnings are worth an operator's time.
+            setDefault("org.slf4j.simpleLogger.log.io.connguard.shaded", "warn");
             l = LoggerFactory.getLogger("connguard");
             logger = l;
         }
