@@ -136,9 +136,11 @@ class PrometheusIT {
             assertThat(lines.get(0)).contains("could not listen on 127.0.0.1:" + busy.getLocalPort())
                     .contains("CONNGUARD_PROMETHEUS_PORT").contains("no metrics are served");
             assertThat(app.stdoutLines()).anyMatch(l -> l.startsWith("RESULT ") && !l.contains(" ok=0 "));
-            assertThat(SERVER.stats().get("peak")).as("still governed").isLessThanOrEqualTo(LIMIT);
             AgentCli status = AgentCli.run(StatusCliIT.CLI_TIMEOUT, "status", app.pid());
             assertThat(status.exitCode).as("JMX still works: %s", status).isZero();
+            List<String> row = row(status, "127.0.0.1:" + SERVER.port());
+            assertThat(Long.parseLong(row.get(6))).as("still governed: connects waited (%s)", status).isPositive();
+            assertThat(Long.parseLong(row.get(7))).as("still governed: connects timed out (%s)", status).isPositive();
             app.kill();
         }
     }
@@ -163,6 +165,9 @@ class PrometheusIT {
                 .env("CONNGUARD_HOST_LIMITS", "127.0.0.1=" + LIMIT)
                 .env("CONNGUARD_QUEUE_TIMEOUT", "150ms")
                 .env("CONNGUARD_PROMETHEUS_PORT", String.valueOf(prometheusPort))
+                // The application's own Prometheus client settings never reach the agent's copy.
+                .env("PROMETHEUS_CONFIG", dir.resolve("no-such-prometheus.properties").toString())
+                .env("IO_PROMETHEUS_NO_SUCH_SETTING", "1")
                 .main(LateAttachApp.class)
                 .args("--url", SERVER.url(), "--go-dir", dir, "--early", 1, "--threads", 16, "--requests", 4,
                         "--kind", kind)
