@@ -56,7 +56,14 @@ class PrometheusIT {
                 "the endpoint's start line");
         String host = "{host=\"127.0.0.1\",port=\"" + SERVER.port() + "\"}";
 
+        // A new host's meters are registered one after another, so a scrape can land between two
+        // of them: wait (bounded) until the whole set is there.
         Map<String, Double> before = scrape(port);
+        long until = System.nanoTime() + 10_000_000_000L;
+        while (!complete(before, host) && System.nanoTime() < until) {
+            Thread.sleep(50);
+            before = scrape(port);
+        }
         assertThat(before).as("before the storm").containsEntry("connguard_connections_open" + host, 1.0)
                 .containsEntry("connguard_connections_in_use" + host, 1.0)
                 .containsEntry("connguard_connections_limit" + host, (double) LIMIT)
@@ -202,5 +209,25 @@ class PrometheusIT {
         try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
             return s.getLocalPort();
         }
+    }
+
+    /** Whether a scrape holds every meter of the host {@code tags} ({@code {host="…",port="…"}}). */
+    private static boolean complete(Map<String, Double> scrape, String tags) {
+        String portTag = tags.substring(tags.indexOf(",port="));
+        for (String name : new String[] {"connguard_connections_open", "connguard_connections_idle",
+                "connguard_connections_in_use", "connguard_connections_peak", "connguard_connections_limit",
+                "connguard_queue_size", "connguard_queue_timeouts_total", "connguard_queue_full_total",
+                "connguard_connects_total", "connguard_connects_ungoverned_total",
+                "connguard_connections_reclaimed_total", "connguard_queue_wait_seconds_count"}) {
+            if (!scrape.containsKey(name + tags)) {
+                return false;
+            }
+        }
+        for (String detector : new String[] {"age", "garbage"}) {
+            if (!scrape.containsKey("connguard_leaks_total{detector=\"" + detector + "\",host=\"127.0.0.1\"" + portTag)) {
+                return false;
+            }
+        }
+        return true;
     }
 }
