@@ -27,7 +27,7 @@ final class AgentEvents implements Governor.Listener {
 
     private final Runnable onFirstHost;
     private volatile JmxRegistrar jmx;
-    /** Null unless CONNGUARD_PROMETHEUS_PORT is set: then no Micrometer class is ever loaded. */
+    /** Null when no meters can ever be registered (no Prometheus port, CONNGUARD_METRICS_BRIDGE=false). */
     private volatile HostMeterBinder metrics;
     private volatile boolean started;
     private volatile LeakReports reports = new LeakReports("1m", "sampled");

@@ -7,7 +7,7 @@ import io.connguard.agent.core.StackMode;
 import io.connguard.agent.instrument.Instrumenter;
 import io.connguard.agent.jmx.JmxRegistrar;
 import io.connguard.agent.log.AgentLog;
-import io.connguard.agent.metrics.PrometheusEndpoint;
+import io.connguard.agent.metrics.MetricsHub;
 import io.connguard.bootstrap.ConnGuardHooks;
 
 import java.lang.instrument.Instrumentation;
@@ -41,12 +41,16 @@ final class AgentInstaller {
         reaper.governor = governor;
         events.setJmx(new JmxRegistrar(governor, version, config.describe(), config.maxPerHost(),
                 config.hostLimits().toString(), config.queueMax(), events::recentLeaks));
-        // CONNGUARD_PROMETHEUS_PORT: the endpoint's thread starts once class rewriting is ready
-        // (below), never in premain; until then new destinations only queue for their meters.
-        PrometheusEndpoint prometheus = config.prometheusPort() > 0
-                ? new PrometheusEndpoint(config.prometheusHost(), config.prometheusPort()) : null;
-        if (prometheus != null) {
-            events.setMetrics(prometheus.binder());
+        // Meters: the metrics thread starts once class rewriting is ready (below), never in premain,
+        // and only for CONNGUARD_PROMETHEUS_PORT or once the application loads its own Micrometer
+        // (noticed by a transformer that changes nothing); until then new destinations only queue.
+        MetricsHub metrics = new MetricsHub(config.prometheusHost(), config.prometheusPort(), config.metricsBridge());
+        if (metrics.active()) {
+            events.setMetrics(metrics.binder());
+        }
+        java.lang.instrument.ClassFileTransformer observer = metrics.observer();
+        if (observer != null) {
+            inst.addTransformer(observer, false);
         }
         ConnGuardHooks.install(new HookBridge(governor, new io.connguard.agent.retry.Retries(config, governor)));
 
@@ -56,9 +60,7 @@ final class AgentInstaller {
         Instrumenter.install(inst, Instrumenter.all(), readyMillis -> {
             AgentLog.info("connguard: started " + version + (late ? " (attached late)" : "") + " (premain "
                     + premainMillis + " ms, class rewriting ready after " + readyMillis + " ms): " + config.describe());
-            if (prometheus != null) {
-                prometheus.start();
-            }
+            metrics.ready(inst);
         });
         return true;
     }

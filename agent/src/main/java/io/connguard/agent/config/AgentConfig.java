@@ -50,6 +50,7 @@ public final class AgentConfig {
     private final HostLimits registryHosts;
     private final int prometheusPort;
     private final String prometheusHost;
+    private final boolean metricsBridge;
     private final boolean strict;
 
     private AgentConfig(EnumMap<Setting, Object> values, List<String> problems) {
@@ -77,6 +78,7 @@ public final class AgentConfig {
         this.registryHosts = (HostLimits) values.get(Setting.REGISTRY_HOSTS);
         this.prometheusPort = (Integer) values.get(Setting.PROMETHEUS_PORT);
         this.prometheusHost = (String) values.get(Setting.PROMETHEUS_HOST);
+        this.metricsBridge = (Boolean) values.get(Setting.METRICS_BRIDGE);
         this.strict = (Boolean) values.get(Setting.STRICT);
     }
 
@@ -198,6 +200,11 @@ public final class AgentConfig {
     /** The address the Prometheus endpoint listens on. */
     public String prometheusHost() {
         return prometheusHost;
+    }
+
+    /** {@code CONNGUARD_METRICS_BRIDGE}: meters also into the application's own Micrometer, if it has one. */
+    public boolean metricsBridge() {
+        return metricsBridge;
     }
 
     public boolean strict() {

@@ -45,6 +45,9 @@ public enum Setting {
             "serve the agent's meters for Prometheus at http://HOST:PORT/metrics; 0 = no endpoint"),
     PROMETHEUS_HOST(Kind.BIND_HOST, "127.0.0.1",
             "the address the Prometheus endpoint listens on, e.g. 0.0.0.0 for every interface"),
+    METRICS_BRIDGE(Kind.BOOLEAN, "true",
+            "when the application has Micrometer, also register the agent's meters in its Metrics.globalRegistry"
+                    + " (which Spring Boot feeds)"),
     STRICT(Kind.BOOLEAN, "false", "refuse to start on any bad or unknown setting");
 
     static final String ENV_PREFIX = "CONNGUARD_";

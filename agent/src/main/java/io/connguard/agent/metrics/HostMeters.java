@@ -7,13 +7,17 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 
+import java.util.List;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The meters of one destination, every one tagged {@code host} and {@code port}. All but the wait
- * timer read {@link HostState} when scraped, so they are exact whenever the host was bound; the
- * timer is fed by {@link HostMeterBinder} as waits end. Names follow Micrometer's conventions
- * (lower case, dot-separated; the registry adds units and {@code _total}); the README lists them.
+ * The meters of one destination, every one tagged {@code host} and {@code port}, written down once
+ * as {@link #SPECS} plus the wait timer, and registered either in the agent's shaded registry
+ * ({@link #bind}) or, reflectively, in the application's own Micrometer ({@link AppRegistry}). All
+ * but the wait timer read {@link HostState} when scraped, so they are exact whenever the host was
+ * bound; the timer is fed by {@link HostMeterBinder} as waits end. Names follow Micrometer's
+ * conventions (lower case, dot-separated; the registry adds units and {@code _total}); the README
+ * lists them.
  */
 final class HostMeters {
 
@@ -32,53 +36,73 @@ final class HostMeters {
     static final String RETRIES = "connguard.retries";
     static final String LEAKS = "connguard.leaks";
 
+    static final String WAIT_DESCRIPTION = "time connects waited in line for a slot, whether they got one or timed out";
+    static final double[] WAIT_PERCENTILES = {0.5, 0.95, 0.99};
+
+    /** A gauge or a counter that reads one number of {@link HostState} when scraped. */
+    record Spec(String name, boolean counter, String tagKey, String tagValue,
+                ToDoubleFunction<HostState> value, String description) {
+    }
+
+    private static final String RETRIES_DESCRIPTION = "retried: another attempt after a refusal; exhausted:"
+            + " requests whose retries ran out; budget_exceeded: refusals passed on because the retry budget was in use";
+    private static final String LEAKS_DESCRIPTION =
+            "age: borrowed and idle past CONNGUARD_LEAK_THRESHOLD; garbage: dropped without close()";
+
+    static final List<Spec> SPECS = List.of(
+            gauge(OPEN, HostState::open, "connections open now"),
+            gauge(IDLE, HostState::idle, "open connections idle in a pool"),
+            gauge(IN_USE, HostState::inUse, "open connections in use (open minus idle)"),
+            gauge(PEAK, HostState::peakOpen, "most connections open at once (reset over JMX)"),
+            gauge(LIMIT, HostState::limit, "the cap on open connections; 0 = no cap"),
+            gauge(QUEUED, HostState::queued, "connects waiting in line for a slot now"),
+            counter(CONNECTS, HostState::connects, "connects that got a slot"),
+            counter(UNGOVERNED, HostState::ungoverned,
+                    "connects let through over the limit because they must not wait (event loops, non-blocking)"),
+            counter(TIMEOUTS, HostState::queueTimeouts,
+                    "connects that gave up waiting for a slot (ConnectionLimitException)"),
+            counter(FULL, HostState::queueFull,
+                    "connects refused at once because the line was full (CONNGUARD_QUEUE_MAX)"),
+            counter(RECLAIMED, HostState::reclaimed, "idle pooled connections closed to make room for waiting connects"),
+            new Spec(RETRIES, true, "outcome", "retried", HostState::retries, RETRIES_DESCRIPTION),
+            new Spec(RETRIES, true, "outcome", "exhausted", HostState::retriesExhausted, RETRIES_DESCRIPTION),
+            new Spec(RETRIES, true, "outcome", "budget_exceeded", HostState::retryBudgetExceeded, RETRIES_DESCRIPTION),
+            new Spec(LEAKS, true, "detector", "age", HostState::ageLeaks, LEAKS_DESCRIPTION),
+            new Spec(LEAKS, true, "detector", "garbage", HostState::garbageLeaks, LEAKS_DESCRIPTION));
+
     private HostMeters() {
     }
 
-    /** Registers the destination's meters; returns the queue wait timer to record into. */
+    private static Spec gauge(String name, ToDoubleFunction<HostState> value, String description) {
+        return new Spec(name, false, null, null, value, description);
+    }
+
+    private static Spec counter(String name, ToDoubleFunction<HostState> value, String description) {
+        return new Spec(name, true, null, null, value, description);
+    }
+
+    /** {@code host}, {@code port} and the spec's own tag, as Micrometer's key-value list. */
+    static String[] tags(HostState h, Spec spec) {
+        String host = h.key().host();
+        String port = Integer.toString(h.key().port());
+        return spec == null || spec.tagKey() == null
+                ? new String[] {"host", host, "port", port}
+                : new String[] {"host", host, "port", port, spec.tagKey(), spec.tagValue()};
+    }
+
+    /** Registers the destination's meters in the agent's registry; returns the wait timer to record into. */
     static Timer bind(MeterRegistry registry, HostState h) {
-        Tags tags = Tags.of("host", h.key().host(), "port", Integer.toString(h.key().port()));
-        gauge(registry, OPEN, tags, h, HostState::open, "connections open now");
-        gauge(registry, IDLE, tags, h, HostState::idle, "open connections idle in a pool");
-        gauge(registry, IN_USE, tags, h, HostState::inUse, "open connections in use (open minus idle)");
-        gauge(registry, PEAK, tags, h, HostState::peakOpen, "most connections open at once (reset over JMX)");
-        gauge(registry, LIMIT, tags, h, HostState::limit, "the cap on open connections; 0 = no cap");
-        gauge(registry, QUEUED, tags, h, HostState::queued, "connects waiting in line for a slot now");
-        counter(registry, CONNECTS, tags, h, HostState::connects, "connects that got a slot");
-        counter(registry, UNGOVERNED, tags, h, HostState::ungoverned,
-                "connects let through over the limit because they must not wait (event loops, non-blocking)");
-        counter(registry, TIMEOUTS, tags, h, HostState::queueTimeouts,
-                "connects that gave up waiting for a slot (ConnectionLimitException)");
-        counter(registry, FULL, tags, h, HostState::queueFull,
-                "connects refused at once because the line was full (CONNGUARD_QUEUE_MAX)");
-        counter(registry, RECLAIMED, tags, h, HostState::reclaimed,
-                "idle pooled connections closed to make room for waiting connects");
-        counter(registry, RETRIES, tags.and("outcome", "retried"), h, HostState::retries,
-                "retried: another attempt after a refusal; exhausted: requests whose retries ran out;"
-                        + " budget_exceeded: refusals passed on because the retry budget was in use");
-        counter(registry, RETRIES, tags.and("outcome", "exhausted"), h, HostState::retriesExhausted, null);
-        counter(registry, RETRIES, tags.and("outcome", "budget_exceeded"), h, HostState::retryBudgetExceeded, null);
-        counter(registry, LEAKS, tags.and("detector", "age"), h, HostState::ageLeaks,
-                "age: borrowed and idle past CONNGUARD_LEAK_THRESHOLD; garbage: dropped without close()");
-        counter(registry, LEAKS, tags.and("detector", "garbage"), h, HostState::garbageLeaks, null);
-        return Timer.builder(WAIT).tags(tags)
-                .description("time connects waited in line for a slot, whether they got one or timed out")
-                .publishPercentiles(0.5, 0.95, 0.99)
-                .register(registry);
-    }
-
-    private static void gauge(MeterRegistry registry, String name, Tags tags, HostState h,
-                              ToDoubleFunction<HostState> value, String description) {
-        // Strong: the Governor never forgets a host, and a weakly held one would read NaN if it did.
-        Gauge.builder(name, h, value).tags(tags).description(description).strongReference(true).register(registry);
-    }
-
-    private static void counter(MeterRegistry registry, String name, Tags tags, HostState h,
-                                ToDoubleFunction<HostState> value, String description) {
-        FunctionCounter.Builder<HostState> b = FunctionCounter.builder(name, h, value).tags(tags);
-        if (description != null) {
-            b.description(description);
+        for (Spec s : SPECS) {
+            Tags tags = Tags.of(tags(h, s));
+            if (s.counter()) {
+                FunctionCounter.builder(s.name(), h, s.value()).tags(tags).description(s.description()).register(registry);
+            } else {
+                // Strong: the Governor never forgets a host, and a weakly held one would read NaN if it did.
+                Gauge.builder(s.name(), h, s.value()).tags(tags).description(s.description())
+                        .strongReference(true).register(registry);
+            }
         }
-        b.register(registry);
+        return Timer.builder(WAIT).tags(tags(h, null)).description(WAIT_DESCRIPTION)
+                .publishPercentiles(WAIT_PERCENTILES).register(registry);
     }
 }

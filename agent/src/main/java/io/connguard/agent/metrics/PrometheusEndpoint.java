@@ -11,59 +11,31 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * {@code CONNGUARD_PROMETHEUS_PORT}: the agent's own scrape endpoint, {@code GET /metrics} in the
  * Prometheus text format, served by the JDK's {@code com.sun.net.httpserver} from the agent's
  * shaded Micrometer registry (never the application's).
  *
- * <p>Everything happens on the daemon thread {@code connguard-metrics}, started once class
- * rewriting is ready, never in premain: binding the port, loading Micrometer (a few hundred ms of
- * class loading), then registering each destination's meters as the {@link HostMeterBinder}
- * queues them. A port that cannot be bound is one log line naming the setting; the application
- * runs on, with JMX as before.
+ * <p>{@link #open} runs on the metrics thread ({@link MetricsHub}), never in premain: binding the
+ * port, then loading Micrometer (a few hundred ms of class loading). A port that cannot be bound
+ * is one log line naming the setting; the application runs on, with JMX as before.
  */
-public final class PrometheusEndpoint {
+final class PrometheusEndpoint {
 
     static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
     private final String host;
     private final int port;
-    private final HostMeterBinder binder = new HostMeterBinder(this::wake);
-    private final AtomicBoolean started = new AtomicBoolean();
-    private volatile Thread thread;
     private volatile boolean failed;
 
-    public PrometheusEndpoint(String host, int port) {
+    PrometheusEndpoint(String host, int port) {
         this.host = host;
         this.port = port;
     }
 
-    public HostMeterBinder binder() {
-        return binder;
-    }
-
-    /** Starts the metrics thread; returns at once. */
-    public void start() {
-        if (started.compareAndSet(false, true)) {
-            Thread t = new Thread(this::run, "connguard-metrics");
-            t.setDaemon(true); // the HTTP server's dispatcher thread inherits it: it never holds up exit
-            thread = t;
-            t.start();
-        }
-    }
-
-    private void wake() {
-        Thread t = thread;
-        if (t != null) {
-            LockSupport.unpark(t);
-        }
-    }
-
-    private void run() {
+    /** Listens and returns the registry it serves, or null (logged) if it could not start. */
+    PrometheusMeterRegistry open() {
         // The Prometheus client reads prometheus.properties through the context class loader: give
         // it one that sees none, so the application's own client settings never reach our copy.
         Thread.currentThread().setContextClassLoader(new ClassLoader(null) {
@@ -76,11 +48,11 @@ public final class PrometheusEndpoint {
             fail("connguard: the Prometheus endpoint could not listen on " + where + " (" + e.getMessage()
                     + "); no metrics are served: set CONNGUARD_PROMETHEUS_PORT to a free port"
                     + " (or CONNGUARD_PROMETHEUS_HOST to an address of this machine)");
-            return;
+            return null;
         } catch (Throwable t) {
             fail("connguard: the Prometheus endpoint could not listen on " + where + " (" + t
                     + "); no metrics are served: check CONNGUARD_PROMETHEUS_HOST and CONNGUARD_PROMETHEUS_PORT");
-            return;
+            return null;
         }
         PrometheusMeterRegistry registry;
         try {
@@ -92,13 +64,16 @@ public final class PrometheusEndpoint {
             server.stop(0);
             fail("connguard: the Prometheus endpoint on " + where + " could not start (" + t
                     + "); no metrics are served");
-            return;
+            return null;
         }
         AgentLog.info("connguard: Prometheus metrics at http://" + where + "/metrics (CONNGUARD_PROMETHEUS_PORT)");
-        while (true) {
-            binder.bindPending(registry);
-            LockSupport.parkNanos(this, TimeUnit.SECONDS.toNanos(5));
-        }
+        return registry;
+    }
+
+    /** {@link #open} as a sink for the binder, or null. */
+    HostMeterBinder.Sink sink() {
+        PrometheusMeterRegistry registry = open();
+        return registry == null ? null : new HostMeterBinder.AgentSink(registry);
     }
 
     private void fail(String line) {

@@ -20,7 +20,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The meters read the core: a Governor driven by hand, its meters in a SimpleMeterRegistry. */
 class HostMetersTest {
 
-    private final HostMeterBinder binder = new HostMeterBinder(() -> { });
+    private final HostMeterBinder binder = expecting(new HostMeterBinder(() -> { }));
+
+    private static HostMeterBinder expecting(HostMeterBinder b) {
+        b.expectSink();
+        return b;
+    }
+
     private final Governor.Listener listener = new Governor.Listener() {
         @Override
         public void hostAdded(HostState host) {

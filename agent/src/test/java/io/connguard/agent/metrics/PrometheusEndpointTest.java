@@ -22,7 +22,7 @@ class PrometheusEndpointTest {
     @Test
     void servesTheMetersOfEveryHostAsPrometheusText() throws Exception {
         int port = freePort();
-        PrometheusEndpoint endpoint = new PrometheusEndpoint("127.0.0.1", port);
+        MetricsHub endpoint = new MetricsHub("127.0.0.1", port, false);
         Governor governor = new Governor((h, p) -> 3, new LocalSlotStore(), 100, 10, new Governor.Listener() {
             @Override
             public void hostAdded(HostState host) {
@@ -30,7 +30,7 @@ class PrometheusEndpointTest {
             }
         });
         governor.beforeConnect(new Object(), "registry.local", 5000, 0, true);
-        endpoint.start();
+        endpoint.ready(null);
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         HttpResponse<String> response = null;
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -72,13 +72,13 @@ class PrometheusEndpointTest {
     @Test
     void aBusyPortFailsOnceAndQuietly() throws Exception {
         try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
-            PrometheusEndpoint endpoint = new PrometheusEndpoint("127.0.0.1", busy.getLocalPort());
-            endpoint.start();
+            MetricsHub endpoint = new MetricsHub("127.0.0.1", busy.getLocalPort(), false);
+            endpoint.ready(null);
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!endpoint.failed() && System.nanoTime() < end) {
+            while (!endpoint.prometheusFailed() && System.nanoTime() < end) {
                 Thread.sleep(10);
             }
-            assertThat(endpoint.failed()).isTrue();
+            assertThat(endpoint.prometheusFailed()).isTrue();
         }
     }
 
