@@ -789,18 +789,45 @@ public final class Governor {
         String why = callerBound
                 ? "within the caller's connect timeout of " + callerTimeout + " ms"
                 : "within " + waitedMillis + " ms (CONNGUARD_QUEUE_TIMEOUT)";
-        return new ConnectionLimitException("connguard: no connection slot for " + h.key() + " " + why
-                + "; the limit is " + h.limit() + " open connections to this host and " + h.slots.queued()
-                + " connects are waiting. Raise it with CONNGUARD_HOST_LIMITS=" + h.key() + "=N (or"
-                + " CONNGUARD_MAX_PER_HOST), or wait longer with CONNGUARD_QUEUE_TIMEOUT.",
-                h.key().host(), h.key().port(), h.limit(), waitedMillis);
+        FleetHost f = h.slots.fleet();
+        String text = f == null
+                ? "connguard: no connection slot for " + h.key() + " " + why + "; the limit is " + h.limit()
+                        + " open connections to this host and " + h.slots.queued() + " connects are waiting. Raise it"
+                        + " with CONNGUARD_HOST_LIMITS=" + h.key() + "=N (or CONNGUARD_MAX_PER_HOST), or wait longer"
+                        + " with CONNGUARD_QUEUE_TIMEOUT."
+                : "connguard: no connection slot for " + h.key() + " " + why + "; " + fleetLimits(h, f) + ", and "
+                        + h.slots.queued() + " connects of this JVM are waiting. Raise it with CONNGUARD_FLEET_LIMITS="
+                        + h.key() + "=N" + (h.limit() > 0 ? " (and CONNGUARD_HOST_LIMITS)" : "")
+                        + ", or wait longer with CONNGUARD_QUEUE_TIMEOUT.";
+        return new ConnectionLimitException(text, h.key().host(), h.key().port(), limitFor(h, f), waitedMillis);
     }
 
     private IOException queueFullException(HostState h) {
-        return new ConnectionLimitException("connguard: no connection slot for " + h.key() + ": the limit is "
-                + h.limit() + " open connections to this host and the line of waiting connects is full ("
-                + queueMax + ", CONNGUARD_QUEUE_MAX). Raise CONNGUARD_QUEUE_MAX or the host's limit in"
-                + " CONNGUARD_HOST_LIMITS=" + h.key() + "=N.",
-                h.key().host(), h.key().port(), h.limit(), 0);
+        FleetHost f = h.slots.fleet();
+        String limits = f == null ? "the limit is " + h.limit() + " open connections to this host" : fleetLimits(h, f);
+        return new ConnectionLimitException("connguard: no connection slot for " + h.key() + ": " + limits
+                + (f == null ? " and" : ", and") + " the line of waiting connects is full (" + queueMax
+                + ", CONNGUARD_QUEUE_MAX). Raise CONNGUARD_QUEUE_MAX or the host's limit in "
+                + (f == null ? "CONNGUARD_HOST_LIMITS" : "CONNGUARD_FLEET_LIMITS") + "=" + h.key() + "=N.",
+                h.key().host(), h.key().port(), limitFor(h, f), 0);
+    }
+
+    /** The limit a ConnectionLimitException names: the fleet cap (or fallback) when that is the one that bit. */
+    private static int limitFor(HostState h, FleetHost f) {
+        if (f == null) {
+            return h.limit();
+        }
+        int fleet = f.fleetMode() ? f.cap() : f.allowance();
+        return h.limit() > 0 ? Math.min(h.limit(), fleet) : fleet;
+    }
+
+    private static String fleetLimits(HostState h, FleetHost f) {
+        String local = h.limit() > 0 ? "; this JVM's own limit is " + h.limit() : "";
+        if (!f.fleetMode()) {
+            return "the fleet's permit store cannot be reached, so this JVM keeps to the fallback limit of "
+                    + f.allowance() + " open connections to this host (CONNGUARD_FLEET_FALLBACK_LIMIT)" + local;
+        }
+        return "the fleet-wide limit is " + f.cap() + " open connections to this host across every JVM of the fleet ("
+                + Math.max(0, f.fleetInUse()) + " in use when last seen, " + f.inUse() + " of them here)" + local;
     }
 }

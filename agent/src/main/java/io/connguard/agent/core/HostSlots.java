@@ -32,4 +32,9 @@ public interface HostSlots {
 
     /** Connects waiting in line right now (an estimate, as every concurrent count is). */
     int queued();
+
+    /** The fleet-wide share of this destination, or null when it has no fleet cap. */
+    default FleetHost fleet() {
+        return null;
+    }
 }

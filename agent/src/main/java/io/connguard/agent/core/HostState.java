@@ -55,6 +55,11 @@ public final class HostState {
         return slots.limit();
     }
 
+    /** The destination's share of a fleet-wide cap, or null when it has none. */
+    public FleetHost fleet() {
+        return slots.fleet();
+    }
+
     /** Whether the limit was set at run time (JMX) rather than from configuration. */
     public boolean limitOverridden() {
         return limitOverridden;

@@ -1,0 +1,38 @@
+package io.connguard.agent.core;
+
+/**
+ * The shared store of fleet permits: Redis in the agent, an in-memory store in tests. Only the
+ * {@link FleetCoordinator}'s thread calls it, one destination at a time.
+ */
+public interface FleetBackend {
+
+    /**
+     * One exchange for one destination, atomic in the store: this JVM now holds {@code claimed}
+     * permits (it is the authority on its own holdings: fewer than before gives permits back, more
+     * re-claims permits after a lost lease or a fallback), wants {@code want} more, and renews its
+     * lease. While other JVMs wait, at most one permit is granted per exchange, in turn, so that
+     * every JVM in the line gets its share.
+     *
+     * @param maxGrant most permits to grant at once when nobody waits
+     * @throws Exception when the store cannot be reached in time: the coordinator falls back
+     */
+    Sync sync(HostKey host, int cap, int claimed, int want, int maxGrant) throws Exception;
+
+    /** Gives up every permit and place in line of this JVM (shutdown); best effort. */
+    default void releaseAll(HostKey host, int cap) throws Exception {
+        sync(host, cap, 0, 0, 0);
+    }
+
+    /** Where the store is, for log lines: never credentials. */
+    String describe();
+
+    /**
+     * The outcome of {@link #sync}.
+     *
+     * @param granted       permits granted to this JVM by this exchange
+     * @param fleetInUse    permits held by every live JVM together, after this exchange
+     * @param othersWaiting JVMs other than this one waiting in line for this destination
+     */
+    record Sync(int granted, int fleetInUse, int othersWaiting) {
+    }
+}

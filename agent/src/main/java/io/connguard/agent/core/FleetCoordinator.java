@@ -1,0 +1,309 @@
+package io.connguard.agent.core;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The fleet-wide caps of this JVM: one thread that exchanges permits with the
+ * {@link FleetBackend} for every fleet-capped destination, so that connects never wait on the
+ * store themselves, only in their destination's local line.
+ *
+ * <ul>
+ *   <li>Cheap when the fleet is not near its cap: permits come in blocks of up to
+ *       {@link #maxGrant}, a busy destination keeps up to a block spare and fetches the next one
+ *       when the last spare permit is taken, so most connects take a local permit. Spare permits
+ *       go back when the destination is idle for {@link #IDLE_NANOS} or other JVMs wait.</li>
+ *   <li>Fair: while other JVMs wait for a destination (the store keeps their line), every permit
+ *       a connection here gives back goes to the store, and the store hands out one permit per
+ *       exchange to the JVMs in line, in turn.</li>
+ *   <li>Crash-safe: each exchange renews this JVM's lease; the thread exchanges at least every
+ *       lease/3 while it holds permits. A JVM that dies stops renewing and the store drops its
+ *       permits when its lease runs out.</li>
+ *   <li>Fallback: an exchange that fails (the store enforces a short timeout) switches every
+ *       destination to the local fallback cap at once: waiting connects go on at the fallback cap
+ *       instead of waiting on the store. Every {@link #PROBE_NANOS} the thread tries again; when an
+ *       exchange succeeds the destination re-claims the permits its open connections hold and is
+ *       back in fleet mode.</li>
+ * </ul>
+ */
+public final class FleetCoordinator {
+
+    /** A destination that took no permit for this long gives its spare permits back. */
+    static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /** While connects wait or other JVMs wait, the thread exchanges this often (plus jitter). */
+    static final long BUSY_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /** In fallback, how often the thread tries the store again. */
+    static final long PROBE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** What the coordinator tells the rest of the agent (log lines). */
+    public interface Events {
+        default void fallback(FleetBackend backend, Throwable cause, int fallbackLimit) {
+        }
+
+        default void recovered(FleetBackend backend) {
+        }
+
+        default void syncTook(long nanos) {
+        }
+    }
+
+    private final FleetBackend backend;
+    private final int fallbackLimit;
+    private final long leaseNanos;
+    private final Events events;
+    private final ThreadFactory threads;
+    private final List<FleetHost> hosts = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean started = new AtomicBoolean();
+    private volatile Thread thread;
+    private volatile boolean down;
+    private volatile boolean stopped;
+    final LongAdder fallbacks = new LongAdder();
+    final LongAdder syncs = new LongAdder();
+    final LongAdder syncFailures = new LongAdder();
+    private volatile long lastSyncNanos = -1;
+
+    /**
+     * @param threads makes the coordinator's thread; the agent's threads are never governed, so the
+     *                store's own connections are never capped
+     */
+    public FleetCoordinator(FleetBackend backend, int fallbackLimit, long leaseMillis, Events events,
+                            ThreadFactory threads) {
+        this.backend = backend;
+        this.fallbackLimit = fallbackLimit;
+        this.leaseNanos = TimeUnit.MILLISECONDS.toNanos(leaseMillis);
+        this.events = events;
+        this.threads = threads;
+    }
+
+    /** The share of {@code key}'s fleet cap; the thread starts with the first one. */
+    FleetHost host(HostKey key, int cap) {
+        FleetHost f = new FleetHost(key, cap, this);
+        if (down) {
+            f.fleetMode = false;
+            f.allowance = fallbackLimit;
+            f.adjust(fallbackLimit);
+        }
+        hosts.add(f);
+        if (started.compareAndSet(false, true)) {
+            Thread t = threads.newThread(this::run);
+            thread = t;
+            t.start();
+        }
+        wake();
+        return f;
+    }
+
+    /** Most permits granted at once for a cap: small blocks, so a fleet of many JVMs shares a small cap. */
+    static int maxGrant(int cap) {
+        return Math.max(1, Math.min(8, cap / 16));
+    }
+
+    void wake() {
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    public List<FleetHost> hosts() {
+        return hosts;
+    }
+
+    /** Whether the store could not be reached at the last try. */
+    public boolean down() {
+        return down;
+    }
+
+    public String backend() {
+        return backend.describe();
+    }
+
+    public int fallbackLimit() {
+        return fallbackLimit;
+    }
+
+    public long fallbackCount() {
+        return fallbacks.sum();
+    }
+
+    public long syncCount() {
+        return syncs.sum();
+    }
+
+    /** Duration of the last successful exchange, in nanoseconds; -1 before the first. */
+    public long lastSyncNanos() {
+        return lastSyncNanos;
+    }
+
+    /** Gives every permit back (JVM shutdown); bounded by the store's timeout per destination. */
+    public void stop() {
+        stopped = true;
+        wake();
+        if (down) {
+            return;
+        }
+        for (FleetHost f : hosts) {
+            try {
+                backend.releaseAll(f.key(), f.cap());
+            } catch (Throwable t) {
+                return; // the leases run out by themselves
+            }
+        }
+    }
+
+    private void run() {
+        long nextProbe = 0;
+        while (!stopped) {
+            long now = System.nanoTime();
+            boolean busy = false;
+            try {
+                if (down) {
+                    for (FleetHost f : hosts) {
+                        if (f.fleetMode) {
+                            toFallback(f); // added while the store went away
+                        }
+                        f.adjust(f.toReturn.getAndSet(0));
+                    }
+                    if (now - nextProbe >= 0) {
+                        nextProbe = now + PROBE_NANOS;
+                        recover();
+                    }
+                } else {
+                    for (FleetHost f : hosts) {
+                        busy |= exchangeIfDue(f, now);
+                    }
+                }
+            } catch (Throwable t) {
+                syncFailures.increment();
+                fallBack(t);
+                nextProbe = System.nanoTime() + PROBE_NANOS;
+            }
+            long sleep;
+            if (down) {
+                sleep = Math.max(1, nextProbe - System.nanoTime());
+            } else if (busy) {
+                sleep = BUSY_TICK_NANOS + ThreadLocalRandom.current().nextLong(BUSY_TICK_NANOS / 2);
+            } else {
+                sleep = Math.min(leaseNanos / 3, IDLE_NANOS / 2);
+            }
+            LockSupport.parkNanos(this, sleep);
+        }
+    }
+
+    /** Returns whether the destination is busy (connects or other JVMs waiting). */
+    private boolean exchangeIfDue(FleetHost f, long now) throws Exception {
+        if (f.active) {
+            f.active = false;
+            f.lastActiveNanos = now;
+        }
+        int spare = f.available();
+        int demand = f.demand.get();
+        boolean idle = now - f.lastActiveNanos > IDLE_NANOS;
+        boolean renewDue = f.allowance > 0 && now - f.lastSyncNanos > leaseNanos / 3;
+        boolean due = demand > 0 || f.toReturn.get() > 0 || f.contended || renewDue || !f.fleetMode
+                || (spare <= 0 && !idle && f.inUse() > 0) || (spare > 0 && idle)
+                || spare > maxGrant(f.cap());
+        if (!due) {
+            return false;
+        }
+        exchange(f, now, spare, demand, idle);
+        return f.demand.get() > 0 || f.contended;
+    }
+
+    private void exchange(FleetHost f, long now, int spare, int demand, boolean idle) throws Exception {
+        int ret = f.toReturn.getAndSet(0);
+        int giveBack = 0;
+        int block = maxGrant(f.cap());
+        if (spare > 0 && demand == 0) {
+            if (f.contended || idle) {
+                giveBack = f.drain(spare);
+            } else if (spare > block) {
+                giveBack = f.drain(spare - block);
+            }
+        }
+        int claimed = f.allowance - ret - giveBack;
+        int left = Math.max(0, spare - giveBack);
+        int want = Math.max(0, demand - left);
+        if (want == 0 && !idle && !f.contended && left == 0 && f.inUse() > 0
+                && f.fleetInUse >= 0 && f.fleetInUse + block <= f.cap()) {
+            want = block; // busy, out of spare permits, fleet not near its cap: fetch a block before a connect waits
+        }
+        FleetBackend.Sync r;
+        long t0 = System.nanoTime();
+        try {
+            r = backend.sync(f.key(), f.cap(), Math.max(0, claimed), want, Math.max(block, want));
+        } catch (Throwable t) {
+            // Nothing was exchanged: what was drained or returned is still this JVM's.
+            f.toReturn.addAndGet(ret);
+            f.adjust(giveBack);
+            throw t;
+        }
+        long took = System.nanoTime() - t0;
+        lastSyncNanos = took;
+        syncs.increment();
+        events.syncTook(took);
+        f.allowance = claimed + r.granted();
+        f.adjust(r.granted());
+        f.grants.add(r.granted());
+        f.fleetInUse = r.fleetInUse();
+        f.contended = r.othersWaiting() > 0;
+        f.lastSyncNanos = System.nanoTime();
+    }
+
+    private void fallBack(Throwable cause) {
+        if (!down) {
+            down = true;
+            fallbacks.increment();
+            events.fallback(backend, cause, fallbackLimit);
+        }
+        for (FleetHost f : hosts) {
+            if (f.fleetMode) {
+                toFallback(f);
+            }
+        }
+    }
+
+    private void toFallback(FleetHost f) {
+        f.fleetMode = false;
+        f.contended = false;
+        f.fallbacks.increment();
+        int ret = f.toReturn.getAndSet(0);
+        // The store's permits are lost to this JVM (its lease runs out there); the local fallback
+        // cap takes over, counting the connections that are open now.
+        f.adjust(fallbackLimit - f.allowance + ret);
+        f.allowance = fallbackLimit;
+        f.fleetInUse = -1;
+    }
+
+    /** In fallback: tries one exchange per destination, re-claiming what its open connections hold. */
+    private void recover() throws Exception {
+        for (FleetHost f : hosts) {
+            if (f.fleetMode) {
+                continue;
+            }
+            int claimed = f.inUse();
+            int want = f.demand.get();
+            long t0 = System.nanoTime();
+            FleetBackend.Sync r = backend.sync(f.key(), f.cap(), claimed, want, maxGrant(f.cap()));
+            lastSyncNanos = System.nanoTime() - t0;
+            syncs.increment();
+            events.syncTook(lastSyncNanos);
+            int allowance = claimed + r.granted();
+            f.adjust(allowance - f.allowance);
+            f.allowance = allowance;
+            f.grants.add(r.granted());
+            f.fleetInUse = r.fleetInUse();
+            f.contended = r.othersWaiting() > 0;
+            f.lastSyncNanos = System.nanoTime();
+            f.fleetMode = true;
+        }
+        down = false;
+        events.recovered(backend);
+    }
+}
