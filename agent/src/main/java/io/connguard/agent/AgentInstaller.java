@@ -2,7 +2,12 @@ package io.connguard.agent;
 
 import io.connguard.agent.config.AgentConfig;
 import io.connguard.agent.core.Governor;
+import io.connguard.agent.core.FleetCoordinator;
+import io.connguard.agent.core.FleetSlotStore;
 import io.connguard.agent.core.LocalSlotStore;
+import io.connguard.agent.core.SlotStore;
+import io.connguard.agent.fleet.FleetLog;
+import io.connguard.agent.fleet.RedisFleetBackend;
 import io.connguard.agent.core.StackMode;
 import io.connguard.agent.instrument.Instrumenter;
 import io.connguard.agent.jmx.JmxRegistrar;
@@ -34,7 +39,19 @@ final class AgentInstaller {
 
         Reaper reaper = new Reaper();
         AgentEvents events = new AgentEvents(reaper::start);
-        Governor governor = new Governor(config::limitFor, new LocalSlotStore(), config.queueTimeoutMillis(),
+        SlotStore store = new LocalSlotStore();
+        FleetCoordinator fleet = null;
+        if (config.fleetEnabled()) {
+            // Nothing here talks to Redis: the coordinator's thread starts with the first connect to a
+            // fleet-capped host, and it connects to Redis then.
+            fleet = new FleetCoordinator(new RedisFleetBackend(config.fleetRedis(), config.fleetName(),
+                    config.fleetLeaseMillis()), config.fleetFallbackLimit(), config.fleetLeaseMillis(),
+                    new FleetLog(), AgentInstaller::fleetThread);
+            store = new FleetSlotStore(store, config::fleetLimitFor, fleet);
+            FleetCoordinator stopping = fleet;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> stopping.stop(1_500), "connguard-fleet-release"));
+        }
+        Governor governor = new Governor(config::limitFor, store, config.queueTimeoutMillis(),
                 config.queueMax(), events, new WaitRules(), StackMode.valueOf(config.leakStacks().name()),
                 config.leakThresholdMillis());
         events.setLeakSettings(config.leakThresholdMillis(), config.leakStacks().label());
@@ -63,6 +80,12 @@ final class AgentInstaller {
             metrics.ready(inst);
         });
         return true;
+    }
+
+    private static Thread fleetThread(Runnable r) {
+        Thread t = new Thread(r, "connguard-fleet");
+        t.setDaemon(true);
+        return t;
     }
 
     /**

@@ -16,6 +16,7 @@ import io.connguard.bootstrap.HookHandler;
 
 import java.io.Closeable;
 import java.lang.ref.WeakReference;
+import io.connguard.agent.fleet.AgentSocket;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
@@ -124,8 +125,10 @@ final class HookBridge extends HookHandler {
 
     @Override
     public Object beforeConnect(Object connection, SocketAddress endpoint, long timeoutMillis, boolean blocking) {
-        if (!(endpoint instanceof InetSocketAddress)) {
-            return null; // Unix domain sockets and foreign address types are not governed
+        if (!(endpoint instanceof InetSocketAddress) || connection instanceof AgentSocket) {
+            // Unix domain sockets and foreign address types are not governed, nor the agent's own
+            // connection to its fleet store (a fleet cap on it would wait for the store itself).
+            return null;
         }
         InetSocketAddress address = (InetSocketAddress) endpoint;
         Closeable residue = null;

@@ -51,6 +51,11 @@ public final class AgentConfig {
     private final int prometheusPort;
     private final String prometheusHost;
     private final boolean metricsBridge;
+    private final RedisUrl fleetRedis;
+    private final HostLimits fleetLimits;
+    private final String fleetName;
+    private final long fleetLeaseMillis;
+    private final int fleetFallbackLimit;
     private final boolean strict;
 
     private AgentConfig(EnumMap<Setting, Object> values, List<String> problems) {
@@ -79,6 +84,11 @@ public final class AgentConfig {
         this.prometheusPort = (Integer) values.get(Setting.PROMETHEUS_PORT);
         this.prometheusHost = (String) values.get(Setting.PROMETHEUS_HOST);
         this.metricsBridge = (Boolean) values.get(Setting.METRICS_BRIDGE);
+        this.fleetRedis = (RedisUrl) values.get(Setting.FLEET_REDIS);
+        this.fleetLimits = (HostLimits) values.get(Setting.FLEET_LIMITS);
+        this.fleetName = (String) values.get(Setting.FLEET_NAME);
+        this.fleetLeaseMillis = (Long) values.get(Setting.FLEET_LEASE);
+        this.fleetFallbackLimit = (Integer) values.get(Setting.FLEET_FALLBACK_LIMIT);
         this.strict = (Boolean) values.get(Setting.STRICT);
     }
 
@@ -95,6 +105,17 @@ public final class AgentConfig {
             values.put(setting, read(setting, environment, properties, problems));
         }
         reportUnknown(environment.keySet(), properties.stringPropertyNames(), problems);
+        boolean redis = ((RedisUrl) values.get(Setting.FLEET_REDIS)).isSet();
+        boolean caps = !((HostLimits) values.get(Setting.FLEET_LIMITS)).isEmpty();
+        if (caps && !redis) {
+            problems.add(Setting.FLEET_LIMITS.displayName() + " is set but " + Setting.FLEET_REDIS.envName()
+                    + " is not: no fleet-wide cap applies; set " + Setting.FLEET_REDIS.envName()
+                    + "=redis://host:port");
+        } else if (redis && !caps) {
+            problems.add(Setting.FLEET_REDIS.displayName() + " is set but " + Setting.FLEET_LIMITS.envName()
+                    + " names no host: nothing is capped fleet-wide; set e.g. " + Setting.FLEET_LIMITS.envName()
+                    + "=registry.example.com=200");
+        }
         return new AgentConfig(values, problems);
     }
 
@@ -207,6 +228,38 @@ public final class AgentConfig {
         return metricsBridge;
     }
 
+    /** {@code CONNGUARD_FLEET_REDIS}; {@link RedisUrl#isSet()} false when fleet mode is off. */
+    public RedisUrl fleetRedis() {
+        return fleetRedis;
+    }
+
+    /** {@code CONNGUARD_FLEET_LIMITS}: caps for the whole fleet. */
+    public HostLimits fleetLimits() {
+        return fleetLimits;
+    }
+
+    /** The fleet cap of {@code host:port}; 0 = none. */
+    public int fleetLimitFor(String host, int port) {
+        return fleetLimits.limitFor(host, port, 0);
+    }
+
+    /** Fleet mode is on: a Redis and at least one fleet cap. */
+    public boolean fleetEnabled() {
+        return fleetRedis.isSet() && !fleetLimits.isEmpty();
+    }
+
+    public String fleetName() {
+        return fleetName;
+    }
+
+    public long fleetLeaseMillis() {
+        return fleetLeaseMillis;
+    }
+
+    public int fleetFallbackLimit() {
+        return fleetFallbackLimit;
+    }
+
     public boolean strict() {
         return strict;
     }
@@ -263,7 +316,9 @@ public final class AgentConfig {
             return setting.parse(text.trim(), problems);
         } catch (IllegalArgumentException e) {
             String shown = setting.defaultValue().isEmpty() ? "empty" : setting.defaultValue();
-            problems.add(setting.displayName() + ": invalid value " + Values.quote(text) + " from "
+            // A Redis URL may carry credentials: say what is wrong with it, never what it is.
+            String value = setting.kind() == Setting.Kind.REDIS_URL ? "(" + e.getMessage() + ")" : Values.quote(text);
+            problems.add(setting.displayName() + ": invalid value " + value + " from "
                     + source + "; expected " + setting.accepted() + "; using the default (" + shown + ")");
             return fallback;
         }

@@ -69,6 +69,11 @@ public final class HostLimits {
         return parse(spec, problems, Setting.HOST_LIMITS, false);
     }
 
+    /** As {@link #parse(String, List)}, reporting problems under {@code setting} (CONNGUARD_FLEET_LIMITS). */
+    public static HostLimits parse(String spec, List<String> problems, Setting setting) {
+        return parse(spec, problems, setting, false);
+    }
+
     /**
      * Parses a list of host patterns without limits ({@code harbor.example.com,*.corp.example}),
      * for {@link #matches}. Bad entries are reported under {@code setting} and skipped.

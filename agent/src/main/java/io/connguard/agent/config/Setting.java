@@ -48,6 +48,17 @@ public enum Setting {
     METRICS_BRIDGE(Kind.BOOLEAN, "true",
             "when the application has Micrometer, also register the agent's meters in its Metrics.globalRegistry"
                     + " (which Spring Boot feeds)"),
+    FLEET_REDIS(Kind.REDIS_URL, "",
+            "the Redis that holds the fleet's permits, e.g. redis://user:password@redis.internal:6379;"
+                    + " credentials are never logged; empty = no fleet caps"),
+    FLEET_LIMITS(Kind.FLEET_LIMITS, "",
+            "caps on open connections for the whole fleet, same syntax as CONNGUARD_HOST_LIMITS, e.g."
+                    + " harbor.example.com=200; need CONNGUARD_FLEET_REDIS"),
+    FLEET_NAME(Kind.FLEET_NAME, "default", "the fleet's namespace in Redis: JVMs with the same name share caps"),
+    FLEET_LEASE(Kind.LEASE, "15s",
+            "how long a JVM's permits outlive it: renewed every third of it, back to the fleet within it after a crash"),
+    FLEET_FALLBACK_LIMIT(Kind.COUNT, "2",
+            "while Redis cannot be reached, each JVM's own cap on a fleet-capped host; 0 = no cap"),
     STRICT(Kind.BOOLEAN, "false", "refuse to start on any bad or unknown setting");
 
     static final String ENV_PREFIX = "CONNGUARD_";
@@ -72,6 +83,10 @@ public enum Setting {
         LOG_FORMAT(LogFormat.ACCEPTED),
         PORT("a port number from 1 to 65535, or 0 (off)"),
         BIND_HOST("an IP address or a host name of this machine"),
+        REDIS_URL(RedisUrl.ACCEPTED),
+        FLEET_LIMITS("comma-separated " + HostLimits.ENTRY_ACCEPTED),
+        FLEET_NAME("1 to 64 letters, digits, '.', '_' or '-'"),
+        LEASE("a duration from 1s to 10m (e.g. 15s)"),
         HOST_LIMITS("comma-separated " + HostLimits.ENTRY_ACCEPTED);
 
         private final String accepted;
@@ -186,6 +201,24 @@ public enum Setting {
                 return Values.parseRange(text, 0, 65_535);
             case BIND_HOST:
                 return parseBindHost(text);
+            case REDIS_URL:
+                return RedisUrl.parse(text);
+            case FLEET_LIMITS:
+                return HostLimits.parse(text, problems, this);
+            case FLEET_NAME: {
+                String name = text == null ? "" : text.trim();
+                if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
+                    throw new IllegalArgumentException("not a fleet name");
+                }
+                return name;
+            }
+            case LEASE: {
+                long millis = Durations.parse(text);
+                if (millis < 1_000 || millis > 600_000) {
+                    throw new IllegalArgumentException("out of range");
+                }
+                return millis;
+            }
             default:
                 return HostLimits.parse(text, problems);
         }
@@ -196,7 +229,12 @@ public enum Setting {
     String format(Object value) {
         switch (kind) {
             case DURATION:
+            case LEASE:
                 return Durations.format((Long) value);
+            case FLEET_LIMITS:
+                return ((HostLimits) value).isEmpty() ? "none" : value.toString();
+            case REDIS_URL:
+                return ((RedisUrl) value).isSet() ? value.toString() : "none";
             case LEAK_THRESHOLD:
                 return (Long) value == 0 ? "off" : Durations.format((Long) value);
             case LEAK_STACKS:

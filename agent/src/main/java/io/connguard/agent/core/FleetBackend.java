@@ -7,16 +7,15 @@ package io.connguard.agent.core;
 public interface FleetBackend {
 
     /**
-     * One exchange for one destination, atomic in the store: this JVM now holds {@code claimed}
+     * One exchange for one destination, atomic in the store: this JVM now holds {@code held}
      * permits (it is the authority on its own holdings: fewer than before gives permits back, more
-     * re-claims permits after a lost lease or a fallback), wants {@code want} more, and renews its
-     * lease. While other JVMs wait, at most one permit is granted per exchange, in turn, so that
-     * every JVM in the line gets its share.
+     * re-claims permits after a lost lease or a fallback), {@code pending} of its connects wait for
+     * one (each holds a ticket in the fleet's line, first come first served across the fleet), and
+     * it would take {@code extra} more as spares if nobody waits. Renews this JVM's lease.
      *
-     * @param maxGrant most permits to grant at once when nobody waits
      * @throws Exception when the store cannot be reached in time: the coordinator falls back
      */
-    Sync sync(HostKey host, int cap, int claimed, int want, int maxGrant) throws Exception;
+    Sync sync(HostKey host, int cap, int held, int pending, int extra) throws Exception;
 
     /** Gives up every permit and place in line of this JVM (shutdown); best effort. */
     default void releaseAll(HostKey host, int cap) throws Exception {
@@ -31,7 +30,7 @@ public interface FleetBackend {
      *
      * @param granted       permits granted to this JVM by this exchange
      * @param fleetInUse    permits held by every live JVM together, after this exchange
-     * @param othersWaiting JVMs other than this one waiting in line for this destination
+     * @param othersWaiting connects of other JVMs waiting in line for this destination
      */
     record Sync(int granted, int fleetInUse, int othersWaiting) {
     }

@@ -141,10 +141,31 @@ public final class FleetCoordinator {
         return lastSyncNanos;
     }
 
-    /** Gives every permit back (JVM shutdown); bounded by the store's timeout per destination. */
-    public void stop() {
+    /**
+     * Gives every permit and place in line back (JVM shutdown) and stops the thread; the thread
+     * does it, as it owns the store's connection. Waits at most {@code waitMillis}: whatever is not
+     * given back by then comes back when the lease runs out.
+     */
+    public void stop(long waitMillis) {
         stopped = true;
-        wake();
+        Thread t = thread;
+        if (t == null || t == Thread.currentThread()) {
+            return;
+        }
+        LockSupport.unpark(t);
+        try {
+            t.join(waitMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** {@link #stop(long)} waiting at most 2 seconds. */
+    public void stop() {
+        stop(2_000);
+    }
+
+    private void releaseAll() {
         if (down) {
             return;
         }
@@ -194,6 +215,13 @@ public final class FleetCoordinator {
             }
             LockSupport.parkNanos(this, sleep);
         }
+        releaseAll();
+        // Connects made after this (other shutdown hooks) go on at the fallback cap, not into a dead line.
+        for (FleetHost f : hosts) {
+            if (f.fleetMode) {
+                toFallback(f);
+            }
+        }
     }
 
     /** Returns whether the destination is busy (connects or other JVMs waiting). */
@@ -229,15 +257,19 @@ public final class FleetCoordinator {
         }
         int claimed = f.allowance - ret - giveBack;
         int left = Math.max(0, spare - giveBack);
-        int want = Math.max(0, demand - left);
-        if (want == 0 && !idle && !f.contended && left == 0 && f.inUse() > 0
-                && f.fleetInUse >= 0 && f.fleetInUse + block <= f.cap()) {
-            want = block; // busy, out of spare permits, fleet not near its cap: fetch a block before a connect waits
+        int pending = Math.min(f.cap(), Math.max(0, demand - left));
+        int extra = 0;
+        if (!idle && !f.contended) {
+            if (pending > 0) {
+                extra = block - 1; // taken only if nobody else waits
+            } else if (left == 0 && f.inUse() > 0 && f.fleetInUse >= 0 && f.fleetInUse + block <= f.cap()) {
+                extra = block; // busy, out of spare permits, fleet not near its cap: fetch before a connect waits
+            }
         }
         FleetBackend.Sync r;
         long t0 = System.nanoTime();
         try {
-            r = backend.sync(f.key(), f.cap(), Math.max(0, claimed), want, Math.max(block, want));
+            r = backend.sync(f.key(), f.cap(), Math.max(0, claimed), pending, extra);
         } catch (Throwable t) {
             // Nothing was exchanged: what was drained or returned is still this JVM's.
             f.toReturn.addAndGet(ret);
@@ -288,9 +320,8 @@ public final class FleetCoordinator {
                 continue;
             }
             int claimed = f.inUse();
-            int want = f.demand.get();
             long t0 = System.nanoTime();
-            FleetBackend.Sync r = backend.sync(f.key(), f.cap(), claimed, want, maxGrant(f.cap()));
+            FleetBackend.Sync r = backend.sync(f.key(), f.cap(), claimed, Math.min(f.cap(), f.demand.get()), 0);
             lastSyncNanos = System.nanoTime() - t0;
             syncs.increment();
             events.syncTook(lastSyncNanos);

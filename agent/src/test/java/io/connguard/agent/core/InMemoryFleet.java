@@ -50,14 +50,14 @@ final class InMemoryFleet {
     FleetBackend jvm(String id) {
         return new FleetBackend() {
             @Override
-            public Sync sync(HostKey host, int cap, int claimed, int want, int maxGrant) throws Exception {
+            public Sync sync(HostKey host, int cap, int held, int pending, int extra) throws Exception {
                 if (down || cut.contains(id)) {
                     throw new java.net.ConnectException("store down");
                 }
                 if (latencyNanos > 0) {
                     java.util.concurrent.locks.LockSupport.parkNanos(latencyNanos);
                 }
-                return exchange(id, host, cap, claimed, want, maxGrant);
+                return exchange(id, host, cap, held, pending, extra);
             }
 
             @Override
@@ -77,73 +77,76 @@ final class InMemoryFleet {
         });
         d.lineExpiry.entrySet().removeIf(e -> {
             if (e.getValue() - now <= 0) {
-                d.line.remove(e.getKey());
+                d.line.removeIf(e.getKey()::equals);
                 return true;
             }
             return false;
         });
     }
 
-    private FleetBackend.Sync exchange(String jvm, HostKey key, int cap, int claimed, int want, int maxGrant) {
+    /** The Redis script's rules: one ticket per waiting connect, first come first served across JVMs. */
+    private FleetBackend.Sync exchange(String jvm, HostKey key, int cap, int held, int pending, int extra) {
         lock.lock();
         try {
             long now = System.nanoTime();
             Dest d = dests.computeIfAbsent(key, k -> new Dest());
             purge(d, now);
             d.claims.remove(jvm);
-            int total = d.claims.values().stream().mapToInt(Integer::intValue).sum() + claimed;
+            int used = d.claims.values().stream().mapToInt(Integer::intValue).sum() + held;
+            int own = (int) d.line.stream().filter(jvm::equals).count();
+            int free = cap - used;
             int granted = 0;
-            if (want > 0) {
-                int free = cap - total;
-                int rank = indexOf(d.line, jvm);
-                if (rank < 0) {
-                    if (d.line.isEmpty() && free > 0) {
-                        granted = Math.min(Math.min(want, free), maxGrant);
-                    } else if (d.line.size() < free) {
-                        granted = 1;
-                    }
-                    if (granted < want) {
-                        d.line.addLast(jvm);
-                    }
-                } else if (rank < free) {
-                    granted = 1;
-                    d.line.remove(jvm);
-                    if (granted < want) {
-                        d.line.addLast(jvm);
-                    }
+            if (pending > 0 && d.line.size() == own && free >= pending) {
+                d.line.removeIf(jvm::equals);
+                own = 0;
+                granted = Math.min(free, pending + extra);
+            } else if (pending > 0) {
+                while (own < pending) {
+                    d.line.addLast(jvm);
+                    own++;
                 }
-                if (d.line.contains(jvm)) {
-                    d.lineExpiry.put(jvm, now + leaseNanos);
-                } else {
-                    d.lineExpiry.remove(jvm);
+                while (own > pending) {
+                    d.line.removeLastOccurrence(jvm);
+                    own--;
+                }
+                if (free > 0) {
+                    int i = 0;
+                    for (String t : d.line) {
+                        if (i++ >= free) {
+                            break;
+                        }
+                        if (t.equals(jvm)) {
+                            granted++;
+                        }
+                    }
+                    for (int g = 0; g < granted; g++) {
+                        d.line.removeFirstOccurrence(jvm);
+                    }
+                    own -= granted;
                 }
             } else {
-                d.line.remove(jvm);
+                d.line.removeIf(jvm::equals);
+                own = 0;
+                if (extra > 0 && free > 0 && d.line.isEmpty()) {
+                    granted = Math.min(free, extra);
+                }
+            }
+            if (own > 0) {
+                d.lineExpiry.put(jvm, now + leaseNanos);
+            } else {
                 d.lineExpiry.remove(jvm);
             }
-            int mine = claimed + granted;
-            total += granted;
+            int mine = held + granted;
+            used += granted;
             if (mine > 0) {
                 d.claims.put(jvm, mine);
                 d.expiry.put(jvm, now + leaseNanos);
             } else {
                 d.expiry.remove(jvm);
             }
-            int others = d.line.size() - (d.line.contains(jvm) ? 1 : 0);
-            return new FleetBackend.Sync(granted, total, others);
+            return new FleetBackend.Sync(granted, used, d.line.size() - own);
         } finally {
             lock.unlock();
         }
-    }
-
-    private static int indexOf(ArrayDeque<String> line, String jvm) {
-        int i = 0;
-        for (String s : line) {
-            if (s.equals(jvm)) {
-                return i;
-            }
-            i++;
-        }
-        return -1;
     }
 }

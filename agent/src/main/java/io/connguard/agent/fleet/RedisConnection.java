@@ -1,0 +1,111 @@
+package io.connguard.agent.fleet;
+
+import io.connguard.agent.config.RedisUrl;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisSocketFactory;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
+
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.List;
+
+/**
+ * One Jedis connection to the fleet's Redis, over an {@link AgentSocket} (so the agent never
+ * governs it), with connect and reply timeouts, TLS for {@code rediss://} with host name
+ * verification, and the permit script loaded once ({@code EVALSHA}, reloaded after a
+ * {@code NOSCRIPT}, e.g. when Redis restarted).
+ */
+final class RedisConnection implements AutoCloseable {
+
+    private final Jedis jedis;
+    private final String script;
+    private String sha;
+
+    private RedisConnection(Jedis jedis, String script) {
+        this.jedis = jedis;
+        this.script = script;
+    }
+
+    static RedisConnection open(RedisUrl url, int timeoutMillis, String script) {
+        JedisSocketFactory sockets = () -> {
+            Socket socket = new AgentSocket();
+            try {
+                socket.setTcpNoDelay(true);
+                socket.setKeepAlive(true);
+                socket.connect(new InetSocketAddress(url.host(), url.port()), timeoutMillis);
+                socket.setSoTimeout(timeoutMillis);
+                if (!url.tls()) {
+                    return socket;
+                }
+                SSLSocket tls = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault())
+                        .createSocket(socket, url.host(), url.port(), true);
+                SSLParameters p = tls.getSSLParameters();
+                p.setEndpointIdentificationAlgorithm("HTTPS");
+                tls.setSSLParameters(p);
+                tls.setSoTimeout(timeoutMillis);
+                tls.startHandshake();
+                return tls;
+            } catch (Exception e) {
+                try {
+                    socket.close();
+                } catch (Exception ignored) {
+                    // already failing
+                }
+                throw new JedisConnectionException("cannot connect to " + url + ": " + e, e);
+            }
+        };
+        DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(timeoutMillis)
+                .socketTimeoutMillis(timeoutMillis)
+                .database(url.database())
+                .clientName("connguard");
+        if (url.user() != null) {
+            config.user(url.user());
+        }
+        if (url.password() != null) {
+            config.password(url.password());
+        }
+        Jedis jedis = new Jedis(sockets, config.build());
+        try {
+            jedis.connect();
+            return new RedisConnection(jedis, script);
+        } catch (RuntimeException e) {
+            jedis.close();
+            throw e;
+        }
+    }
+
+    /** Runs the permit script; returns its integer reply. */
+    long[] run(List<String> keys, List<String> args) {
+        if (sha == null) {
+            sha = jedis.scriptLoad(script);
+        }
+        Object reply;
+        try {
+            reply = jedis.evalsha(sha, keys, args);
+        } catch (JedisNoScriptException e) {
+            sha = jedis.scriptLoad(script);
+            reply = jedis.evalsha(sha, keys, args);
+        }
+        List<?> list = (List<?>) reply;
+        long[] r = new long[list.size()];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = ((Number) list.get(i)).longValue();
+        }
+        return r;
+    }
+
+    @Override
+    public void close() {
+        try {
+            jedis.close();
+        } catch (RuntimeException ignored) {
+            // the connection is being dropped anyway
+        }
+    }
+}
