@@ -19,6 +19,8 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import org.assertj.core.api.InstanceOfAssertFactories;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -56,6 +58,13 @@ class SpringBootMetricsIT {
                 .jar(Artifacts.springAppJar())
                 .start();
         int appPort = awaitReady(app);
+        // The bridge registers once the app has put its own registry into Metrics.globalRegistry,
+        // and the wait timer counts from then on: storm only after the agent says so.
+        String registered = "meters registered in the application's Metrics.globalRegistry";
+        awaitLine(app, registered);
+        assertThat(app.stderrLines().stream().filter(l -> l.contains(registered)).collect(Collectors.toList()))
+                .as("one line, naming Boot's nested-jar class loader").singleElement(InstanceOfAssertFactories.STRING)
+                .contains("LaunchedClassLoader");
 
         Map<String, String> result = storm(app, appPort);
         Map<String, Long> server = SERVER.stats();
@@ -95,13 +104,20 @@ class SpringBootMetricsIT {
                 .hasValue(server.get("connections").doubleValue());
         assertThat(server.get("connections")).as("one connection per request (Connection: close)").isEqualTo((long) TOTAL);
         assertThat(value(scrape, "connguard_queue_wait_seconds_count", host).orElseThrow())
-                .as("connects waited in line").isPositive();
+                .as("connects waited in line").isPositive().isLessThanOrEqualTo(TOTAL);
         assertThat(value(scrape, "connguard_queue_timeouts_total", host)).hasValue(0.0);
         assertThat(value(scrape, "connguard_queue_full_total", host)).hasValue(0.0);
         for (String quantile : new String[] {"0.5", "0.95", "0.99"}) {
-            Map<String, String> tags = new LinkedHashMap<>(host);
-            tags.put("quantile", quantile);
-            assertThat(value(scrape, "connguard_queue_wait_seconds", tags)).as("quantile %s", quantile).isPresent();
+            assertThat(value(scrape, "connguard_queue_wait_seconds", tags(host, "quantile", quantile)))
+                    .as("quantile %s", quantile).isPresent();
+        }
+        for (String outcome : new String[] {"retried", "exhausted", "budget_exceeded"}) {
+            assertThat(value(scrape, "connguard_retries_total", tags(host, "outcome", outcome))).as("retries %s", outcome)
+                    .hasValue(0.0);
+        }
+        for (String detector : new String[] {"age", "garbage"}) {
+            assertThat(value(scrape, "connguard_leaks_total", tags(host, "detector", detector))).as("leaks %s", detector)
+                    .hasValue(0.0);
         }
         assertThat(connguard).as("only the storm's destination is governed (and tagged host, port)")
                 .allMatch(s -> "127.0.0.1".equals(s.labels.get("host"))
@@ -151,6 +167,18 @@ class SpringBootMetricsIT {
         }
         throw new AssertionError("the Spring Boot app printed no READY line within " + READY_TIMEOUT_MS + " ms\n"
                 + app.diagnostics(60));
+    }
+
+    /** Waits (bounded) for a stderr line containing {@code text}. */
+    private static void awaitLine(JvmProcess app, String text) throws InterruptedException {
+        long deadline = System.nanoTime() + METERS_TIMEOUT_MS * 1_000_000;
+        while (System.nanoTime() < deadline && app.isAlive()) {
+            if (app.stderrLines().stream().anyMatch(l -> l.contains(text))) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no \"" + text + "\" on stderr within " + METERS_TIMEOUT_MS + " ms\n" + app.diagnostics(60));
     }
 
     /** {@code POST /storm}: THREADS x REQUESTS GETs from the app to the server; the RESULT line's tokens. */
@@ -274,6 +302,12 @@ class SpringBootMetricsIT {
                 .collect(Collectors.toList());
         assertThat(found).as("samples %s%s", name, tags).hasSizeLessThanOrEqualTo(1);
         return found.stream().findFirst().map(Sample::value);
+    }
+
+    private static Map<String, String> tags(Map<String, String> base, String key, String value) {
+        Map<String, String> tags = new LinkedHashMap<>(base);
+        tags.put(key, value);
+        return tags;
     }
 
     private static boolean hasAll(List<Sample> samples, Map<String, String> tags, String... names) {
