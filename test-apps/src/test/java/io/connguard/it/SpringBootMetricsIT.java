@@ -124,6 +124,10 @@ class SpringBootMetricsIT {
                         && String.valueOf(SERVER.port()).equals(s.labels.get("port")));
 
         // The application's own meters are all still there: its registry works as before.
+        System.out.println("SPRING the app's own meters, e.g.:\n" + scrape.stream()
+                .filter(s -> s.name.equals("http_server_requests_seconds_count") && "/storm".equals(s.labels.get("uri"))
+                        || s.name.equals("jvm_memory_used_bytes") && "G1 Eden Space".equals(s.labels.get("id")))
+                .map(Sample::toString).collect(Collectors.joining("\n")));
         assertThat(scrape).anyMatch(s -> s.name.equals("jvm_memory_used_bytes"));
         assertThat(scrape).as("Boot's own HTTP server meters for the storm request")
                 .anyMatch(s -> s.name.equals("http_server_requests_seconds_count") && "/storm".equals(s.labels.get("uri"))
