@@ -13,7 +13,8 @@ import java.util.jar.Manifest;
 import java.util.stream.Stream;
 
 /**
- * The files the integration tests need: the agent jar, the runnable test-apps jar, the log directory.
+ * The files the integration tests need: the agent jar, the runnable test-apps jar, the Spring Boot
+ * app's executable jar, the log directory.
  * Failsafe passes their paths as system properties; the defaults work from the test-apps directory.
  *
  * <p>Child JVMs get a snapshot of each jar, copied once per test run into a private temporary
@@ -53,6 +54,21 @@ final class Artifacts {
                     + ". The integration tests run after `package`; use mvn -B verify.");
         }
         return snapshot(jar, "Main-Class");
+    }
+
+    /**
+     * {@code ../test-apps-spring/target/connguard-test-apps-spring.jar} (a snapshot): the Spring Boot
+     * application, as Boot's executable jar, for {@code java -jar}.
+     */
+    static Path springAppJar() {
+        Path jar = Paths.get(System.getProperty("connguard.it.springAppJar",
+                basedir().resolve("../test-apps-spring/target/connguard-test-apps-spring.jar").toString()))
+                .toAbsolutePath().normalize();
+        if (!Files.isRegularFile(jar)) {
+            throw new AssertionError("The Spring Boot test app jar is missing: " + jar
+                    + ". It is built by the test-apps-spring module; use mvn -B verify from the repository root.");
+        }
+        return snapshot(jar, "Start-Class");
     }
 
     static Path logDir() {

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * One application JVM started by a test: a chosen JDK, the test-apps jar as class path, with or
+ * One application JVM started by a test: a chosen JDK, the test-apps jar as class path (or an
+ * executable jar of its own, {@link Builder#jar}), with or
  * without {@code -javaagent:}, its stdout and stderr in {@code target/it-logs/<name>.out/.err}.
  * It is stopped by its PID ({@link #kill()}), which every owner calls in a finally or after-each.
  */
@@ -138,6 +139,7 @@ final class JvmProcess {
         private final Map<String, String> properties = new LinkedHashMap<>();
         private final List<String> jvmArgs = new ArrayList<>();
         private String mainClass;
+        private Path executableJar;
         private final List<String> args = new ArrayList<>();
         private Consumer<JvmProcess> onStart = p -> { };
 
@@ -179,6 +181,12 @@ final class JvmProcess {
             return this;
         }
 
+        /** Runs {@code java -jar <jar>} (its manifest's Main-Class) instead of a main class from the test-apps jar. */
+        Builder jar(Path jar) {
+            this.executableJar = jar;
+            return this;
+        }
+
         Builder args(Object... values) {
             Arrays.stream(values).map(String::valueOf).forEach(args::add);
             return this;
@@ -190,8 +198,8 @@ final class JvmProcess {
         }
 
         JvmProcess start() {
-            if (mainClass == null) {
-                throw new IllegalStateException("no main class for " + name);
+            if ((mainClass == null) == (executableJar == null)) {
+                throw new IllegalStateException("either a main class or an executable jar for " + name);
             }
             List<String> command = new ArrayList<>();
             command.add(Jdks.java(jdk).toString());
@@ -200,9 +208,14 @@ final class JvmProcess {
             }
             command.addAll(jvmArgs);
             properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
-            command.add("-cp");
-            command.add(Artifacts.appJar().toString());
-            command.add(mainClass);
+            if (executableJar != null) {
+                command.add("-jar");
+                command.add(executableJar.toString());
+            } else {
+                command.add("-cp");
+                command.add(Artifacts.appJar().toString());
+                command.add(mainClass);
+            }
             command.addAll(args);
 
             try {
