@@ -12,7 +12,7 @@ import java.util.Locale;
 public final class RedisUrl {
 
     static final String ACCEPTED = "redis://[user:password@]host[:port][/db] or rediss://... (TLS); port 6379 if"
-            + " none; empty = no fleet mode";
+            + " none; empty or none = no fleet mode";
     static final RedisUrl NONE = new RedisUrl(false, "", 0, null, null, 0);
 
     private final boolean tls;
@@ -35,7 +35,7 @@ public final class RedisUrl {
      * @throws IllegalArgumentException with a reason that never repeats the credentials
      */
     static RedisUrl parse(String text) {
-        if (text == null || text.isBlank()) {
+        if (text == null || text.isBlank() || text.trim().equalsIgnoreCase("none")) {
             return NONE;
         }
         URI uri;
@@ -114,6 +114,21 @@ public final class RedisUrl {
 
     public int database() {
         return database;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof RedisUrl)) {
+            return false;
+        }
+        RedisUrl u = (RedisUrl) o;
+        return tls == u.tls && port == u.port && database == u.database && host.equals(u.host)
+                && java.util.Objects.equals(user, u.user) && java.util.Objects.equals(password, u.password);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(tls, host, port, user, database);
     }
 
     /** {@code redis://***@host:port/db}: the credentials masked. */

@@ -49,7 +49,7 @@ class AgentConfigTest {
                 "enabled=true maxPerHost=0 hostLimits=none queueTimeout=30s queueMax=1000 leakThreshold=1m"
                         + " leakStacks=sampled retryMaxAttempts=5 retryStatuses=429,503 retryMethods=GET,HEAD"
                         + " retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s retryBudget=20 registryHosts=none"
-                        + " logLevel=info logFile=stderr logFormat=text prometheusPort=0 prometheusHost=127.0.0.1 metricsBridge=true strict=false");
+                        + " logLevel=info logFile=stderr logFormat=text prometheusPort=0 prometheusHost=127.0.0.1 metricsBridge=true fleetRedis=none fleetLimits=none fleetName=default fleetLease=15s fleetFallbackLimit=2 strict=false");
         assertThat(AgentConfig.load(null, null).describe()).isEqualTo(config.describe());
     }
 
@@ -88,7 +88,7 @@ class AgentConfigTest {
                 + " queueTimeout=250ms queueMax=0 leakThreshold=2m leakStacks=all retryMaxAttempts=5"
                 + " retryStatuses=429,503 retryMethods=GET,HEAD retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s"
                 + " retryBudget=20 registryHosts=none logLevel=debug logFile=/var/log/connguard.log logFormat=json"
-                + " prometheusPort=9464 prometheusHost=0.0.0.0 metricsBridge=false strict=true");
+                + " prometheusPort=9464 prometheusHost=0.0.0.0 metricsBridge=false fleetRedis=none fleetLimits=none fleetName=default fleetLease=15s fleetFallbackLimit=2 strict=true");
         assertThat(config).hasToString(config.describe());
     }
 
@@ -272,7 +272,7 @@ class AgentConfigTest {
                 + " CONNGUARD_RETRY_STATUSES, CONNGUARD_RETRY_METHODS, CONNGUARD_RETRY_BACKOFF,"
                 + " CONNGUARD_RETRY_MAX_BACKOFF, CONNGUARD_RETRY_AFTER_MAX, CONNGUARD_RETRY_BUDGET,"
                 + " CONNGUARD_REGISTRY_HOSTS, CONNGUARD_LOG_LEVEL, CONNGUARD_LOG_FILE, CONNGUARD_LOG_FORMAT,"
-                + " CONNGUARD_PROMETHEUS_PORT, CONNGUARD_PROMETHEUS_HOST, CONNGUARD_METRICS_BRIDGE, CONNGUARD_STRICT");
+                + " CONNGUARD_PROMETHEUS_PORT, CONNGUARD_PROMETHEUS_HOST, CONNGUARD_METRICS_BRIDGE, CONNGUARD_FLEET_REDIS, CONNGUARD_FLEET_LIMITS, CONNGUARD_FLEET_NAME, CONNGUARD_FLEET_LEASE, CONNGUARD_FLEET_FALLBACK_LIMIT, CONNGUARD_STRICT");
         assertThat(config.refusesToStart()).isFalse();
         assertThat(config.describe()).isEqualTo(AgentConfig.defaults().describe());
     }
@@ -292,13 +292,13 @@ class AgentConfigTest {
                         + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
                         + " connguard.leak.threshold, connguard.leak.stacks, " + RETRY_PROPERTIES
                         + "connguard.log.level, connguard.log.file, connguard.log.format, connguard.prometheus.port,"
-                        + " connguard.prometheus.host, connguard.metrics.bridge, connguard.strict",
+                        + " connguard.prometheus.host, connguard.metrics.bridge, connguard.fleet.redis, connguard.fleet.limits, connguard.fleet.name, connguard.fleet.lease, connguard.fleet.fallback.limit, connguard.strict",
                 "unknown setting connguard.queue.timout (system property), ignored; did you mean"
                         + " connguard.queue.timeout? known settings: connguard.enabled, connguard.max.per.host,"
                         + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
                         + " connguard.leak.threshold, connguard.leak.stacks, " + RETRY_PROPERTIES
                         + "connguard.log.level, connguard.log.file, connguard.log.format, connguard.prometheus.port,"
-                        + " connguard.prometheus.host, connguard.metrics.bridge, connguard.strict");
+                        + " connguard.prometheus.host, connguard.metrics.bridge, connguard.fleet.redis, connguard.fleet.limits, connguard.fleet.name, connguard.fleet.lease, connguard.fleet.fallback.limit, connguard.strict");
     }
 
     @Test
