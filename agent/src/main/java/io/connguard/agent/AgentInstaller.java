@@ -57,7 +57,7 @@ final class AgentInstaller {
         events.setLeakSettings(config.leakThresholdMillis(), config.leakStacks().label());
         reaper.governor = governor;
         events.setJmx(new JmxRegistrar(governor, version, config.describe(), config.maxPerHost(),
-                config.hostLimits().toString(), config.queueMax(), events::recentLeaks));
+                config.hostLimits().toString(), config.queueMax(), events::recentLeaks, fleet));
         // Meters: the metrics thread starts once class rewriting is ready (below), never in premain,
         // and only for CONNGUARD_PROMETHEUS_PORT or once the application loads its own Micrometer
         // (noticed by a transformer that changes nothing); until then new destinations only queue.

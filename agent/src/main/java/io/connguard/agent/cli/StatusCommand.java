@@ -34,6 +34,11 @@ final class StatusCommand {
     private static final String[] HEADINGS = {"HOST", "LIMIT", "OPEN", "IN USE", "IDLE", "QUEUED", "WAITS",
             "TIMEOUTS", "RECLAIMED", "RETRIES", "LEAKS"};
 
+    private static final String[] FLEET_ATTRIBUTES = {"Host", "Port", "FleetLimit", "FleetMode", "FleetPermitsHeld",
+            "FleetInUseHere", "FleetInUse", "FleetFallbacks"};
+    private static final String[] FLEET_HEADINGS = {"HOST", "FLEET LIMIT", "MODE", "PERMITS HERE", "IN USE HERE",
+            "FLEET IN USE", "FALLBACKS"};
+
     private final long pid;
     private final int watchSeconds;
     private final int count;
@@ -96,6 +101,69 @@ final class StatusCommand {
         }
     }
 
+    private void printTable(List<String[]> rows) {
+        int[] widths = new int[rows.get(0).length];
+        for (String[] row : rows) {
+            for (int i = 0; i < row.length; i++) {
+                widths[i] = Math.max(widths[i], row[i].length());
+            }
+        }
+        for (String[] row : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < row.length; i++) {
+                if (i == 0) {
+                    line.append(String.format("%-" + widths[0] + "s", row[0]));
+                } else {
+                    line.append("  ").append(String.format("%" + widths[i] + "s", row[i]));
+                }
+            }
+            out.println(line.toString().stripTrailing());
+        }
+    }
+
+    /** Fleet-capped destinations, if any: the fleet cap, the mode, and the permits here and fleet-wide. */
+    private void printFleet(MBeanServerConnection jmx, ObjectName agent) throws Exception {
+        List<String[]> rows = new ArrayList<>();
+        for (ObjectName name : jmx.queryNames(new ObjectName("io.connguard:type=Host,*"), null)) {
+            Map<String, Object> values = new HashMap<>();
+            try {
+                for (Attribute a : jmx.getAttributes(name, FLEET_ATTRIBUTES).asList()) {
+                    values.put(a.getName(), a.getValue());
+                }
+            } catch (javax.management.InstanceNotFoundException e) {
+                continue;
+            }
+            Object cap = values.get("FleetLimit");
+            if (!(cap instanceof Integer) || (Integer) cap <= 0) {
+                continue; // no fleet cap, or an agent without fleet mode
+            }
+            String host = String.valueOf(values.get("Host"));
+            Object fleetInUse = values.get("FleetInUse");
+            rows.add(new String[] {(host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + values.get("Port"),
+                    String.valueOf(cap), String.valueOf(values.get("FleetMode")),
+                    String.valueOf(values.get("FleetPermitsHeld")), String.valueOf(values.get("FleetInUseHere")),
+                    Integer.valueOf(-1).equals(fleetInUse) ? "?" : String.valueOf(fleetInUse),
+                    String.valueOf(values.get("FleetFallbacks"))});
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        rows.sort(Comparator.comparing(r -> r[0]));
+        Map<String, Object> store = new HashMap<>();
+        for (Attribute a : jmx.getAttributes(agent, new String[] {"FleetStore", "FleetStoreDown",
+                "FleetRedisLatencyMillis"}).asList()) {
+            store.put(a.getName(), a.getValue());
+        }
+        Object latency = store.get("FleetRedisLatencyMillis");
+        out.println();
+        out.println("fleet store " + store.get("FleetStore") + ": "
+                + (Boolean.TRUE.equals(store.get("FleetStoreDown")) ? "CANNOT BE REACHED, fallback caps in force"
+                : "reachable") + (latency instanceof Double && (Double) latency >= 0
+                ? String.format(java.util.Locale.ROOT, ", last exchange %.1f ms", (Double) latency) : ""));
+        rows.add(0, FLEET_HEADINGS);
+        printTable(rows);
+    }
+
     private void print(MBeanServerConnection jmx) throws Exception {
         ObjectName agent = new ObjectName("io.connguard:type=Agent");
         if (!jmx.isRegistered(agent)) {
@@ -129,26 +197,11 @@ final class StatusCommand {
         }
         hosts.sort(Comparator.comparing(r -> r[0]));
         rows.addAll(hosts);
-        int[] widths = new int[HEADINGS.length];
-        for (String[] row : rows) {
-            for (int i = 0; i < row.length; i++) {
-                widths[i] = Math.max(widths[i], row[i].length());
-            }
-        }
-        for (String[] row : rows) {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < row.length; i++) {
-                if (i == 0) {
-                    line.append(String.format("%-" + widths[0] + "s", row[0]));
-                } else {
-                    line.append("  ").append(String.format("%" + widths[i] + "s", row[i]));
-                }
-            }
-            out.println(line.toString().stripTrailing());
-        }
+        printTable(rows);
         if (hosts.isEmpty()) {
             out.println("(no destinations registered yet)");
         }
+        printFleet(jmx, agent);
         if (leaks) {
             String[] entries = (String[]) jmx.invoke(agent, "listLeaks", new Object[0], new String[0]);
             out.println();

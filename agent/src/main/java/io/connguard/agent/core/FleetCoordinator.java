@@ -278,6 +278,7 @@ public final class FleetCoordinator {
         }
         long took = System.nanoTime() - t0;
         lastSyncNanos = took;
+        f.lastExchangeNanos = took;
         syncs.increment();
         events.syncTook(took);
         f.allowance = claimed + r.granted();
@@ -323,6 +324,7 @@ public final class FleetCoordinator {
             long t0 = System.nanoTime();
             FleetBackend.Sync r = backend.sync(f.key(), f.cap(), claimed, Math.min(f.cap(), f.demand.get()), 0);
             lastSyncNanos = System.nanoTime() - t0;
+            f.lastExchangeNanos = lastSyncNanos;
             syncs.increment();
             events.syncTook(lastSyncNanos);
             int allowance = claimed + r.granted();

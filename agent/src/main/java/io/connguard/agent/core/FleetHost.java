@@ -38,6 +38,7 @@ public final class FleetHost {
     volatile int fleetInUse = -1;
     volatile boolean contended;
     volatile long lastSyncNanos;
+    volatile long lastExchangeNanos = -1;
     volatile long lastActiveNanos = System.nanoTime();
     final LongAdder grants = new LongAdder();
     final LongAdder fallbacks = new LongAdder();
@@ -150,6 +151,11 @@ public final class FleetHost {
     /** Times this destination switched to the fallback cap. */
     public long fallbacks() {
         return fallbacks.sum();
+    }
+
+    /** How long the last exchange with the store for this destination took; -1 before the first. */
+    public long lastExchangeNanos() {
+        return lastExchangeNanos;
     }
 
     /** Permits the store granted this JVM so far. */

@@ -1,5 +1,6 @@
 package io.connguard.agent.jmx;
 
+import io.connguard.agent.core.FleetCoordinator;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.Borrow;
@@ -35,8 +36,11 @@ final class AgentControl implements AgentControlMBean {
     private final Settings settings;
     private final Supplier<List<String>> recentLeaks;
 
-    AgentControl(Governor governor, Settings settings, Supplier<List<String>> recentLeaks) {
+    private final FleetCoordinator fleet;
+
+    AgentControl(Governor governor, Settings settings, Supplier<List<String>> recentLeaks, FleetCoordinator fleet) {
         this.governor = governor;
+        this.fleet = fleet;
         this.settings = settings;
         this.recentLeaks = recentLeaks;
     }
@@ -114,6 +118,32 @@ final class AgentControl implements AgentControlMBean {
     @Override
     public long getRetryBudgetExceeded() {
         return governor.hosts().stream().mapToLong(HostState::retryBudgetExceeded).sum();
+    }
+
+    @Override
+    public String getFleetStore() {
+        return fleet == null ? "" : fleet.backend();
+    }
+
+    @Override
+    public boolean isFleetStoreDown() {
+        return fleet != null && fleet.down();
+    }
+
+    @Override
+    public long getFleetFallbacks() {
+        return fleet == null ? 0 : fleet.fallbackCount();
+    }
+
+    @Override
+    public long getFleetExchanges() {
+        return fleet == null ? 0 : fleet.syncCount();
+    }
+
+    @Override
+    public double getFleetRedisLatencyMillis() {
+        long nanos = fleet == null ? -1 : fleet.lastSyncNanos();
+        return nanos < 0 ? -1 : nanos / 1_000_000.0;
     }
 
     @Override

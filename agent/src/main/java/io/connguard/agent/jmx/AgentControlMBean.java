@@ -34,6 +34,21 @@ public interface AgentControlMBean {
 
     long getRetryBudgetExceeded();
 
+    /** The fleet's Redis (credentials masked) and fleet name; empty without fleet mode. */
+    String getFleetStore();
+
+    /** Whether the fleet's Redis could not be reached at the last try (fleet-capped hosts use the fallback cap). */
+    boolean isFleetStoreDown();
+
+    /** Times the agent fell back because the fleet's Redis could not be reached. */
+    long getFleetFallbacks();
+
+    /** Exchanges with the fleet's Redis so far. */
+    long getFleetExchanges();
+
+    /** How long the last exchange with the fleet's Redis took, in milliseconds; -1 before the first. */
+    double getFleetRedisLatencyMillis();
+
     /**
      * Sets the limit for one destination at run time (0 = no limit); waiters are admitted at once
      * when it is raised. Returns a one-line confirmation.

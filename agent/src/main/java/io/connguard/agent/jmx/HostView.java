@@ -1,6 +1,7 @@
 package io.connguard.agent.jmx;
 
 import io.connguard.agent.core.Governor;
+import io.connguard.agent.core.FleetHost;
 import io.connguard.agent.core.HostState;
 
 /** Reads one {@link HostState}; the only write goes through {@link Governor#setLimit}. */
@@ -131,5 +132,41 @@ final class HostView implements HostViewMBean {
     @Override
     public long getUngoverned() {
         return host.ungoverned();
+    }
+
+    @Override
+    public int getFleetLimit() {
+        FleetHost f = host.fleet();
+        return f == null ? 0 : f.cap();
+    }
+
+    @Override
+    public String getFleetMode() {
+        FleetHost f = host.fleet();
+        return f == null ? "none" : f.fleetMode() ? "fleet" : "fallback";
+    }
+
+    @Override
+    public int getFleetPermitsHeld() {
+        FleetHost f = host.fleet();
+        return f == null ? 0 : f.allowance();
+    }
+
+    @Override
+    public int getFleetInUseHere() {
+        FleetHost f = host.fleet();
+        return f == null ? 0 : f.inUse();
+    }
+
+    @Override
+    public int getFleetInUse() {
+        FleetHost f = host.fleet();
+        return f == null ? -1 : f.fleetInUse();
+    }
+
+    @Override
+    public long getFleetFallbacks() {
+        FleetHost f = host.fleet();
+        return f == null ? 0 : f.fallbacks();
     }
 }

@@ -57,4 +57,22 @@ public interface HostViewMBean {
     long getOldestLeaseAgeMillis();
 
     long getUngoverned();
+
+    /** The fleet-wide cap of this destination (CONNGUARD_FLEET_LIMITS); 0 = none. */
+    int getFleetLimit();
+
+    /** "fleet" (the fleet cap holds), "fallback" (Redis cannot be reached: CONNGUARD_FLEET_FALLBACK_LIMIT), or "none". */
+    String getFleetMode();
+
+    /** Fleet permits this JVM holds now (in use or spare); the fallback cap while in fallback. */
+    int getFleetPermitsHeld();
+
+    /** Connections of this JVM holding a fleet permit now. */
+    int getFleetInUseHere();
+
+    /** Permits held by every JVM of the fleet together, as last seen; -1 when unknown. */
+    int getFleetInUse();
+
+    /** Times this destination switched to the fallback cap. */
+    long getFleetFallbacks();
 }

@@ -1,5 +1,6 @@
 package io.connguard.agent.jmx;
 
+import io.connguard.agent.core.FleetCoordinator;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.log.AgentLog;
@@ -34,10 +35,10 @@ public final class JmxRegistrar {
     private int registeredHosts;
 
     public JmxRegistrar(Governor governor, String version, String description, int maxPerHost, String hostLimits,
-                        int queueMax, Supplier<List<String>> recentLeaks) {
+                        int queueMax, Supplier<List<String>> recentLeaks, FleetCoordinator fleet) {
         this.governor = governor;
         this.control = new AgentControl(governor,
-                new AgentControl.Settings(version, description, maxPerHost, hostLimits, queueMax), recentLeaks);
+                new AgentControl.Settings(version, description, maxPerHost, hostLimits, queueMax), recentLeaks, fleet);
     }
 
     /** A destination was seen for the first time: register its MBean soon. */

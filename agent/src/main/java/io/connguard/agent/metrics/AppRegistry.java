@@ -117,7 +117,7 @@ final class AppRegistry implements HostMeterBinder.Sink {
     @Override
     public LongConsumer bind(HostState h) throws Exception {
         try {
-            for (HostMeters.Spec s : HostMeters.SPECS) {
+            for (HostMeters.Spec s : HostMeters.specs(h)) {
                 Object tags = HostMeters.tags(h, s);
                 if (s.counter()) {
                     Object b = counterBuilder.invoke(null, s.name(), h, s.value());

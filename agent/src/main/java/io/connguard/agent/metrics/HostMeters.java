@@ -70,7 +70,37 @@ final class HostMeters {
             new Spec(LEAKS, true, "detector", "age", HostState::ageLeaks, LEAKS_DESCRIPTION),
             new Spec(LEAKS, true, "detector", "garbage", HostState::garbageLeaks, LEAKS_DESCRIPTION));
 
+    static final String FLEET_LIMIT = "connguard.fleet.limit";
+    static final String FLEET_PERMITS = "connguard.fleet.permits";
+    static final String FLEET_IN_USE = "connguard.fleet.in.use";
+    static final String FLEET_FALLBACK = "connguard.fleet.fallback";
+    static final String FLEET_FALLBACKS = "connguard.fleet.fallbacks";
+    static final String FLEET_LATENCY = "connguard.fleet.redis.latency";
+
+    /** For destinations with a fleet-wide cap only (CONNGUARD_FLEET_LIMITS). */
+    static final List<Spec> FLEET_SPECS = List.of(
+            gauge(FLEET_LIMIT, h -> h.fleet().cap(), "the fleet-wide cap on open connections"),
+            gauge(FLEET_PERMITS, h -> h.fleet().allowance(),
+                    "fleet permits this JVM holds (in use or spare); the fallback cap while Redis cannot be reached"),
+            gauge(FLEET_IN_USE, h -> h.fleet().fleetInUse() < 0 ? Double.NaN : h.fleet().fleetInUse(),
+                    "permits held by every JVM of the fleet together, as last seen"),
+            gauge(FLEET_FALLBACK, h -> h.fleet().fleetMode() ? 0 : 1,
+                    "1 while Redis cannot be reached and CONNGUARD_FLEET_FALLBACK_LIMIT applies, else 0"),
+            counter(FLEET_FALLBACKS, h -> h.fleet().fallbacks(), "times this destination fell back to the local cap"),
+            gauge(FLEET_LATENCY, h -> h.fleet().lastExchangeNanos() < 0 ? Double.NaN
+                    : h.fleet().lastExchangeNanos() / 1e9, "seconds the last permit exchange with Redis took"));
+
     private HostMeters() {
+    }
+
+    /** The specs that apply to {@code h}. */
+    static List<Spec> specs(HostState h) {
+        if (h.fleet() == null) {
+            return SPECS;
+        }
+        List<Spec> all = new java.util.ArrayList<>(SPECS);
+        all.addAll(FLEET_SPECS);
+        return all;
     }
 
     private static Spec gauge(String name, ToDoubleFunction<HostState> value, String description) {
@@ -92,7 +122,7 @@ final class HostMeters {
 
     /** Registers the destination's meters in the agent's registry; returns the wait timer to record into. */
     static Timer bind(MeterRegistry registry, HostState h) {
-        for (Spec s : SPECS) {
+        for (Spec s : specs(h)) {
             Tags tags = Tags.of(tags(h, s));
             if (s.counter()) {
                 FunctionCounter.builder(s.name(), h, s.value()).tags(tags).description(s.description()).register(registry);

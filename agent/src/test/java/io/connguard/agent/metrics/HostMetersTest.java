@@ -93,6 +93,45 @@ class HostMetersTest {
     }
 
     @Test
+    void fleetCappedDestinationsAlsoGetFleetMeters() throws Exception {
+        io.connguard.agent.core.FleetCoordinator fleet = new io.connguard.agent.core.FleetCoordinator(
+                new io.connguard.agent.core.FleetBackend() {
+                    @Override
+                    public Sync sync(io.connguard.agent.core.HostKey host, int cap, int held, int pending, int extra) {
+                        return new Sync(pending + extra, held + pending + extra, 0);
+                    }
+
+                    @Override
+                    public String describe() {
+                        return "test store";
+                    }
+                }, 2, 10_000, new io.connguard.agent.core.FleetCoordinator.Events() {
+                }, r -> {
+                    Thread t = new Thread(r);
+                    t.setDaemon(true);
+                    return t;
+                });
+        try {
+            Governor g = new Governor((h, p) -> 0, new io.connguard.agent.core.FleetSlotStore(new LocalSlotStore(),
+                    (h, p) -> h.equals("harbor") ? 8 : 0, fleet), 5_000, 10, listener);
+            Object c = new Object();
+            assertThat(g.beforeConnect(c, "harbor", 443, 0, true)).isNotInstanceOf(Exception.class);
+            g.host("plain", 80);
+            binder.bindPending(registry);
+            assertThat(registry.get(HostMeters.FLEET_LIMIT).tag("host", "harbor").gauge().value()).isEqualTo(8);
+            assertThat(registry.get(HostMeters.FLEET_PERMITS).tag("host", "harbor").gauge().value()).isGreaterThanOrEqualTo(1);
+            assertThat(registry.get(HostMeters.FLEET_IN_USE).tag("host", "harbor").gauge().value()).isGreaterThanOrEqualTo(1);
+            assertThat(registry.get(HostMeters.FLEET_FALLBACK).tag("host", "harbor").gauge().value()).isZero();
+            assertThat(registry.get(HostMeters.FLEET_FALLBACKS).tag("host", "harbor").functionCounter().count()).isZero();
+            assertThat(registry.get(HostMeters.FLEET_LATENCY).tag("host", "harbor").gauge().value()).isGreaterThan(0);
+            assertThat(registry.find(HostMeters.FLEET_LIMIT).tag("host", "plain").gauge()).as("no fleet cap").isNull();
+            g.closed(c);
+        } finally {
+            fleet.stop();
+        }
+    }
+
+    @Test
     void retriesByOutcomeAndLeaksByDetectorAreSeparateSeries() {
         governor.host("registry.local", 443);
         binder.bindPending(registry);
