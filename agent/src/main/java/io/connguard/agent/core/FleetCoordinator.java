@@ -281,12 +281,12 @@ public final class FleetCoordinator {
         f.lastExchangeNanos = took;
         syncs.increment();
         events.syncTook(took);
-        f.allowance = claimed + r.granted();
-        f.adjust(r.granted());
-        f.grants.add(r.granted());
         f.fleetInUse = r.fleetInUse();
         f.contended = r.othersWaiting() > 0;
         f.lastSyncNanos = System.nanoTime();
+        f.grants.add(r.granted());
+        f.allowance = claimed + r.granted();
+        f.adjust(r.granted()); // last: a waiter that wakes sees the rest of the exchange
     }
 
     private void fallBack(Throwable cause) {
@@ -327,14 +327,15 @@ public final class FleetCoordinator {
             f.lastExchangeNanos = lastSyncNanos;
             syncs.increment();
             events.syncTook(lastSyncNanos);
-            int allowance = claimed + r.granted();
-            f.adjust(allowance - f.allowance);
-            f.allowance = allowance;
-            f.grants.add(r.granted());
             f.fleetInUse = r.fleetInUse();
             f.contended = r.othersWaiting() > 0;
             f.lastSyncNanos = System.nanoTime();
+            f.grants.add(r.granted());
             f.fleetMode = true;
+            int allowance = claimed + r.granted();
+            int delta = allowance - f.allowance;
+            f.allowance = allowance;
+            f.adjust(delta);
         }
         down = false;
         events.recovered(backend);
