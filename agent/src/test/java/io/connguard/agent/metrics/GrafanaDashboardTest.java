@@ -4,7 +4,11 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.connguard.agent.core.FleetBackend;
+import io.connguard.agent.core.FleetCoordinator;
+import io.connguard.agent.core.FleetSlotStore;
 import io.connguard.agent.core.Governor;
+import io.connguard.agent.core.HostKey;
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.LocalSlotStore;
 import io.micrometer.core.instrument.Meter;
@@ -36,9 +40,10 @@ import static org.assertj.core.api.Assertions.fail;
 
 /**
  * The Grafana dashboard ({@code dashboards/connguard-grafana.json}) asks only for what the agent
- * exports. The exported series are not listed here: they come from a real scrape of one host's
- * meters, bound by {@link HostMeters} into a {@link PrometheusMeterRegistry} with a wait recorded,
- * so renaming a meter (in the agent or in the dashboard) fails this test.
+ * exports. The exported series are not listed here: they come from a real scrape of two hosts' meters
+ * (one of them fleet-capped, so the fleet meters are there too), bound by {@link HostMeters} into a
+ * {@link PrometheusMeterRegistry} with a wait recorded, so renaming a meter (in the agent or in the
+ * dashboard) fails this test.
  */
 class GrafanaDashboardTest {
 
@@ -80,20 +85,54 @@ class GrafanaDashboardTest {
         queries = queries(dashboard);
     }
 
-    /** What a Prometheus server would read from the agent for one destination, after one wait. */
+    /**
+     * What a Prometheus server would read from the agent for two destinations, after one wait: one with a
+     * local limit only, and one with a fleet-wide cap (so the fleet meters are in the scrape too), its
+     * permits granted by an in-test fleet backend that grants whatever is asked.
+     */
     private static String agentScrape() {
-        Governor governor = new Governor((h, p) -> 2, new LocalSlotStore(), 100, 10, new Governor.Listener() {
-        });
-        HostState host = governor.host("db.internal", 5432);
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        HostMeters.bind(registry, host);
-        // Into every timer bound, whatever bind returns: the count, sum, max and quantiles all appear.
-        for (Meter meter : registry.getMeters()) {
-            if (meter instanceof Timer timer) {
-                timer.record(Duration.ofMillis(25));
+        FleetCoordinator fleet = new FleetCoordinator(new FleetBackend() {
+            @Override
+            public Sync sync(HostKey host, int cap, int held, int pending, int extra) {
+                return new Sync(pending + extra, held + pending + extra, 0);
             }
+
+            @Override
+            public String describe() {
+                return "test store";
+            }
+        }, 2, 10_000, new FleetCoordinator.Events() {
+        }, r -> {
+            Thread t = new Thread(r);
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Governor governor = new Governor((h, p) -> 2, new FleetSlotStore(new LocalSlotStore(),
+                    (h, p) -> h.equals("harbor.internal") ? 8 : 0, fleet), 100, 10, new Governor.Listener() {
+            });
+            HostState host = governor.host("db.internal", 5432);
+            // One connect to the fleet-capped destination: its permit exchange sets in use and the latency.
+            Object connection = new Object();
+            assertThat(governor.beforeConnect(connection, "harbor.internal", 443, 1_000, true))
+                    .isNotInstanceOf(Exception.class);
+            HostState fleetHost = governor.host("harbor.internal", 443);
+            assertThat(fleetHost.fleet()).as("harbor.internal has a fleet cap").isNotNull();
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            HostMeters.bind(registry, host);
+            HostMeters.bind(registry, fleetHost);
+            // Into every timer bound, whatever bind returns: the count, sum, max and quantiles all appear.
+            for (Meter meter : registry.getMeters()) {
+                if (meter instanceof Timer timer) {
+                    timer.record(Duration.ofMillis(25));
+                }
+            }
+            String text = registry.scrape();
+            governor.closed(connection);
+            return text;
+        } finally {
+            fleet.stop();
         }
-        return registry.scrape();
     }
 
     @Test
