@@ -86,8 +86,8 @@ public final class FleetCoordinator {
         FleetHost f = new FleetHost(key, cap, this);
         if (down) {
             f.fleetMode = false;
-            f.allowance = fallbackLimit;
-            f.adjust(fallbackLimit);
+            f.allowance = fallbackAllowance();
+            f.adjust(f.allowance);
         }
         hosts.add(f);
         if (started.compareAndSet(false, true)) {
@@ -97,6 +97,11 @@ public final class FleetCoordinator {
         }
         wake();
         return f;
+    }
+
+    /** The fallback cap as permits: {@code CONNGUARD_FLEET_FALLBACK_LIMIT=0} means no cap. */
+    private int fallbackAllowance() {
+        return fallbackLimit > 0 ? fallbackLimit : FleetHost.NO_CAP;
     }
 
     /** Most permits granted at once for a cap: small blocks, so a fleet of many JVMs shares a small cap. */
@@ -276,7 +281,13 @@ public final class FleetCoordinator {
             f.adjust(giveBack);
             throw t;
         }
-        long took = System.nanoTime() - t0;
+        record(f, r, System.nanoTime() - t0);
+        f.allowance = claimed + r.granted();
+        f.adjust(r.granted()); // last: a waiter that wakes sees the rest of the exchange
+    }
+
+    /** What an exchange says about the fleet, published before its permits reach the line. */
+    private void record(FleetHost f, FleetBackend.Sync r, long took) {
         lastSyncNanos = took;
         f.lastExchangeNanos = took;
         syncs.increment();
@@ -285,8 +296,6 @@ public final class FleetCoordinator {
         f.contended = r.othersWaiting() > 0;
         f.lastSyncNanos = System.nanoTime();
         f.grants.add(r.granted());
-        f.allowance = claimed + r.granted();
-        f.adjust(r.granted()); // last: a waiter that wakes sees the rest of the exchange
     }
 
     private void fallBack(Throwable cause) {
@@ -309,8 +318,8 @@ public final class FleetCoordinator {
         int ret = f.toReturn.getAndSet(0);
         // The store's permits are lost to this JVM (its lease runs out there); the local fallback
         // cap takes over, counting the connections that are open now.
-        f.adjust(fallbackLimit - f.allowance + ret);
-        f.allowance = fallbackLimit;
+        f.adjust(fallbackAllowance() - f.allowance + ret);
+        f.allowance = fallbackAllowance();
         f.fleetInUse = -1;
     }
 
@@ -323,14 +332,7 @@ public final class FleetCoordinator {
             int claimed = f.inUse();
             long t0 = System.nanoTime();
             FleetBackend.Sync r = backend.sync(f.key(), f.cap(), claimed, Math.min(f.cap(), f.demand.get()), 0);
-            lastSyncNanos = System.nanoTime() - t0;
-            f.lastExchangeNanos = lastSyncNanos;
-            syncs.increment();
-            events.syncTook(lastSyncNanos);
-            f.fleetInUse = r.fleetInUse();
-            f.contended = r.othersWaiting() > 0;
-            f.lastSyncNanos = System.nanoTime();
-            f.grants.add(r.granted());
+            record(f, r, System.nanoTime() - t0);
             f.fleetMode = true;
             int allowance = claimed + r.granted();
             int delta = allowance - f.allowance;

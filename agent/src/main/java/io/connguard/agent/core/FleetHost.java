@@ -19,6 +19,9 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class FleetHost {
 
+    /** The allowance that stands for "no cap" (fallback limit 0): more than any JVM has sockets. */
+    static final int NO_CAP = 1 << 30;
+
     private final HostKey key;
     private final int cap;
     private final FleetCoordinator coordinator;
@@ -129,9 +132,10 @@ public final class FleetHost {
         return fleetMode;
     }
 
-    /** Permits this JVM holds in the store (fleet mode), or the fallback cap (fallback mode). */
+    /** Permits this JVM holds in the store (fleet mode), or the fallback cap (fallback mode; 0 = no cap). */
     public int allowance() {
-        return allowance;
+        int a = allowance;
+        return a >= NO_CAP ? 0 : a;
     }
 
     /** Permits held by every JVM together, as last seen; -1 before the first exchange. */

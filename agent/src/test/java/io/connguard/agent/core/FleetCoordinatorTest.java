@@ -146,6 +146,22 @@ class FleetCoordinatorTest {
     }
 
     @Test
+    void aFallbackLimitOfZeroMeansNoCapWhileTheStoreIsDown() {
+        InMemoryFleet fleet = new InMemoryFleet(3000);
+        fleet.down = true;
+        Governor g = jvm(fleet, "a", 2, 0, 5_000);
+        List<Object> open = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            Object c = open(g);
+            assertThat(c).as("connect %d", i).isNotInstanceOf(IOException.class);
+            open.add(c);
+        }
+        assertThat(g.host("harbor", 443).fleet().fleetMode()).isFalse();
+        assertThat(g.host("harbor", 443).fleet().allowance()).as("0 = no cap").isZero();
+        open.forEach(g::closed);
+    }
+
+    @Test
     void aDeadJvmsPermitsComeBackWithinTheLease() throws Exception {
         InMemoryFleet fleet = new InMemoryFleet(600);
         Governor a = jvm(fleet, "a", 2, 2, 5_000);
