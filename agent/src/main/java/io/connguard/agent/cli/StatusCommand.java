@@ -35,9 +35,9 @@ final class StatusCommand {
             "TIMEOUTS", "RECLAIMED", "RETRIES", "LEAKS"};
 
     private static final String[] FLEET_ATTRIBUTES = {"Host", "Port", "FleetLimit", "FleetMode", "FleetPermitsHeld",
-            "FleetInUseHere", "FleetInUse", "FleetFallbacks"};
+            "FleetInUseHere", "FleetInUse", "FleetWaits", "FleetFallbacks"};
     private static final String[] FLEET_HEADINGS = {"HOST", "FLEET LIMIT", "MODE", "PERMITS HERE", "IN USE HERE",
-            "FLEET IN USE", "FALLBACKS"};
+            "FLEET IN USE", "WAITS", "FALLBACKS"};
 
     private final long pid;
     private final int watchSeconds;
@@ -143,7 +143,7 @@ final class StatusCommand {
                     String.valueOf(cap), String.valueOf(values.get("FleetMode")),
                     String.valueOf(values.get("FleetPermitsHeld")), String.valueOf(values.get("FleetInUseHere")),
                     Integer.valueOf(-1).equals(fleetInUse) ? "?" : String.valueOf(fleetInUse),
-                    String.valueOf(values.get("FleetFallbacks"))});
+                    String.valueOf(values.get("FleetWaits")), String.valueOf(values.get("FleetFallbacks"))});
         }
         if (rows.isEmpty()) {
             return;

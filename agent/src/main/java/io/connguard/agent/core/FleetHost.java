@@ -44,6 +44,7 @@ public final class FleetHost {
     volatile long lastExchangeNanos = -1;
     volatile long lastActiveNanos = System.nanoTime();
     final LongAdder grants = new LongAdder();
+    final LongAdder waits = new LongAdder();
     final LongAdder fallbacks = new LongAdder();
 
     FleetHost(HostKey key, int cap, FleetCoordinator coordinator) {
@@ -77,6 +78,7 @@ public final class FleetHost {
     /** Waits in FIFO order for a permit, at most {@code timeoutNanos}; the coordinator fetches it. */
     boolean tryAcquire(long timeoutNanos) throws InterruptedException {
         active = true;
+        waits.increment();
         demand.incrementAndGet();
         try {
             coordinator.wake();
@@ -160,6 +162,11 @@ public final class FleetHost {
     /** How long the last exchange with the store for this destination took; -1 before the first. */
     public long lastExchangeNanos() {
         return lastExchangeNanos;
+    }
+
+    /** Connects that had to wait for a fleet permit (none was spare here). */
+    public long waits() {
+        return waits.sum();
     }
 
     /** Permits the store granted this JVM so far. */

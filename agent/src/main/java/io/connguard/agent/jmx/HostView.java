@@ -169,4 +169,10 @@ final class HostView implements HostViewMBean {
         FleetHost f = host.fleet();
         return f == null ? 0 : f.fallbacks();
     }
+
+    @Override
+    public long getFleetWaits() {
+        FleetHost f = host.fleet();
+        return f == null ? 0 : f.waits();
+    }
 }

@@ -75,4 +75,7 @@ public interface HostViewMBean {
 
     /** Times this destination switched to the fallback cap. */
     long getFleetFallbacks();
+
+    /** Connects that had to wait for a fleet permit because none was spare in this JVM. */
+    long getFleetWaits();
 }

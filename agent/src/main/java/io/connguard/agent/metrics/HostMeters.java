@@ -76,6 +76,7 @@ final class HostMeters {
     static final String FLEET_FALLBACK = "connguard.fleet.fallback";
     static final String FLEET_FALLBACKS = "connguard.fleet.fallbacks";
     static final String FLEET_LATENCY = "connguard.fleet.redis.latency";
+    static final String FLEET_WAITS = "connguard.fleet.waits";
 
     /** For destinations with a fleet-wide cap only (CONNGUARD_FLEET_LIMITS). */
     static final List<Spec> FLEET_SPECS = List.of(
@@ -87,6 +88,8 @@ final class HostMeters {
             gauge(FLEET_FALLBACK, h -> h.fleet().fleetMode() ? 0 : 1,
                     "1 while Redis cannot be reached and CONNGUARD_FLEET_FALLBACK_LIMIT applies, else 0"),
             counter(FLEET_FALLBACKS, h -> h.fleet().fallbacks(), "times this destination fell back to the local cap"),
+            counter(FLEET_WAITS, h -> h.fleet().waits(),
+                    "connects that had to wait for a fleet permit because none was spare in this JVM"),
             gauge(FLEET_LATENCY, h -> h.fleet().lastExchangeNanos() < 0 ? Double.NaN
                     : h.fleet().lastExchangeNanos() / 1e9, "seconds the last permit exchange with Redis took"));
 
