@@ -3,6 +3,7 @@ package io.connguard.agent;
 import io.connguard.agent.config.Durations;
 import io.connguard.agent.config.LogLevel;
 import io.connguard.agent.core.Borrow;
+import io.connguard.agent.core.FleetHost;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.Lease;
@@ -126,10 +127,16 @@ final class AgentEvents implements Governor.Listener {
 
     @Override
     public void queueTimedOut(HostState host, long waitedMillis, boolean callerTimeout) {
+        FleetHost f = host.fleet();
+        String limit = f == null ? "limit " + host.limit()
+                : f.fleetMode() ? "fleet-wide limit " + f.cap() + (host.limit() > 0 ? ", limit here " + host.limit() : "")
+                : "fallback limit " + (f.allowance() == 0 ? "none" : Integer.toString(f.allowance()))
+                        + " while the fleet store cannot be used" + (host.limit() > 0 ? ", limit here " + host.limit() : "");
         AgentLog.warn("connguard: connect to " + host.key() + " gave up after waiting " + waitedMillis
-                + " ms for a slot (limit " + host.limit() + ", " + host.queued() + " waiting"
+                + " ms for a slot (" + limit + ", " + host.queued() + " waiting"
                 + (callerTimeout ? ", bounded by the caller's connect timeout" : "")
-                + "); raise CONNGUARD_HOST_LIMITS for this host or CONNGUARD_QUEUE_TIMEOUT");
+                + "); raise " + (f == null ? "CONNGUARD_HOST_LIMITS" : f.fleetMode() ? "CONNGUARD_FLEET_LIMITS"
+                : "CONNGUARD_FLEET_FALLBACK_LIMIT") + " for this host or CONNGUARD_QUEUE_TIMEOUT");
     }
 
     @Override
@@ -149,8 +156,10 @@ final class AgentEvents implements Governor.Listener {
 
     @Override
     public void ungoverned(HostState host, String threadName) {
+        FleetHost f = host.fleet();
         AgentLog.once(LogLevel.WARN, "ungoverned:" + host.key(), "connguard: a connect to " + host.key()
-                + " on thread \"" + threadName + "\" went ahead over the limit of " + host.limit()
+                + " on thread \"" + threadName + "\" went ahead " + (f == null ? "over the limit of " + host.limit()
+                : "without a fleet permit (none was spare in this JVM; fleet-wide limit " + f.cap() + ")")
                 + ": non-blocking connects and event-loop threads never wait for a slot; counted as Ungoverned in"
                 + " JMX (logged once per host)", null);
     }

@@ -52,7 +52,7 @@ final class AttachCommand {
             }
             out.println("connguard: attached ConnGuard " + target.systemProperties()
                     .getProperty(ConnGuardAgent.VERSION_PROPERTY) + " to pid " + pid
-                    + (settings.isEmpty() ? "" : " with " + settings.encode().replace(AgentArguments.SEPARATOR, " "))
+                    + (settings.isEmpty() ? "" : " with " + settings.describe())
                     + "; new connections are governed from now on (the start-up line is in the JVM's log)");
             return Main.OK;
         }

@@ -39,8 +39,9 @@ public final class AgentArguments {
             String name = eq < 0 ? pair.strip() : pair.substring(0, eq).strip();
             String property = propertyName(name);
             if (eq <= 0 || property == null) {
-                problems.add("attach setting '" + pair + "' is not name=value with a name such as"
-                        + " CONNGUARD_HOST_LIMITS or connguard.host.limits");
+                // Only the name: the value may be a secret (a Redis URL with its password).
+                problems.add("attach setting '" + Values.printable(name) + (eq < 0 ? "" : "=...")
+                        + "' is not name=value with a name such as CONNGUARD_HOST_LIMITS or connguard.host.limits");
                 continue;
             }
             String value = pair.substring(eq + 1);
@@ -74,6 +75,23 @@ public final class AgentArguments {
     public String encode() {
         StringBuilder sb = new StringBuilder();
         properties.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : SEPARATOR).append(k).append('=').append(v));
+        return sb.toString();
+    }
+
+    /** As {@link #encode()} joined by spaces, for people: secret values (the fleet's Redis URL) masked. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder();
+        properties.forEach((k, v) -> {
+            String shown = v;
+            if (k.equals(Setting.FLEET_REDIS.propertyName())) {
+                try {
+                    shown = RedisUrl.parse(v).toString();
+                } catch (IllegalArgumentException e) {
+                    shown = "(not a Redis URL)";
+                }
+            }
+            sb.append(sb.length() == 0 ? "" : " ").append(k).append('=').append(shown);
+        });
         return sb.toString();
     }
 

@@ -49,16 +49,40 @@ public final class RedisUrl {
             throw new IllegalArgumentException("the scheme must be redis or rediss");
         }
         String host = uri.getHost();
+        int port = uri.getPort();
+        String info = uri.getUserInfo();
+        if (host == null && uri.getRawAuthority() != null) {
+            // java.net.URI gives no host for names it does not accept as server names, such as
+            // docker-compose's redis_1: read the authority ourselves.
+            String authority = uri.getRawAuthority();
+            int at = authority.lastIndexOf('@');
+            if (at >= 0) {
+                info = decode(authority.substring(0, at));
+                authority = authority.substring(at + 1);
+            }
+            int colon = authority.lastIndexOf(':');
+            if (colon > authority.lastIndexOf(']')) {
+                try {
+                    port = Integer.parseInt(authority.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("the port is not a number");
+                }
+                authority = authority.substring(0, colon);
+            }
+            host = authority;
+        }
         if (host == null || host.isEmpty()) {
             throw new IllegalArgumentException("no host");
         }
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        int port = uri.getPort() < 0 ? 6379 : uri.getPort();
+        if (port > 65_535) {
+            throw new IllegalArgumentException("the port is out of range");
+        }
+        port = port < 0 ? 6379 : port;
         String user = null;
         String password = null;
-        String info = uri.getUserInfo();
         if (info != null && !info.isEmpty()) {
             int colon = info.indexOf(':');
             if (colon < 0) {
@@ -84,6 +108,11 @@ public final class RedisUrl {
             throw new IllegalArgumentException("no query or fragment is accepted");
         }
         return new RedisUrl(scheme.equals("rediss"), host, port, user, password, database);
+    }
+
+    /** Percent-decoding as in a URL's user info ({@code +} stays {@code +}). */
+    private static String decode(String text) {
+        return java.net.URLDecoder.decode(text.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     public boolean isSet() {

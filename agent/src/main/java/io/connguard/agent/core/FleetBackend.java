@@ -26,6 +26,19 @@ public interface FleetBackend {
     String describe();
 
     /**
+     * The store answered, with an error for this destination (a missing permission, a key on
+     * another cluster node): only this destination falls back; other exceptions mean the store
+     * cannot be reached at all.
+     */
+    final class Refused extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        public Refused(String message) {
+            super(message);
+        }
+    }
+
+    /**
      * The outcome of {@link #sync}.
      *
      * @param granted       permits granted to this JVM by this exchange

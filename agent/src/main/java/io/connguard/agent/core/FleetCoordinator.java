@@ -84,7 +84,7 @@ public final class FleetCoordinator {
     /** The share of {@code key}'s fleet cap; the thread starts with the first one. */
     FleetHost host(HostKey key, int cap) {
         FleetHost f = new FleetHost(key, cap, this);
-        if (down) {
+        if (down || stopped) {
             f.fleetMode = false;
             f.allowance = fallbackAllowance();
             f.adjust(f.allowance);
@@ -171,52 +171,77 @@ public final class FleetCoordinator {
     }
 
     private void releaseAll() {
-        if (down) {
-            return;
-        }
         for (FleetHost f : hosts) {
+            if (!f.fleetMode) {
+                continue;
+            }
             try {
                 backend.releaseAll(f.key(), f.cap());
+            } catch (FleetBackend.Refused refused) {
+                // this host's keys cannot be written; its lease runs out by itself
             } catch (Throwable t) {
-                return; // the leases run out by themselves
+                return; // the store is gone: every lease runs out by itself
             }
         }
     }
 
     private void run() {
-        long nextProbe = 0;
         while (!stopped) {
             long now = System.nanoTime();
             boolean busy = false;
-            try {
-                if (down) {
-                    for (FleetHost f : hosts) {
-                        if (f.fleetMode) {
-                            toFallback(f); // added while the store went away
-                        }
-                        f.adjust(f.toReturn.getAndSet(0));
-                    }
-                    if (now - nextProbe >= 0) {
-                        nextProbe = now + PROBE_NANOS;
-                        recover();
-                    }
-                } else {
-                    for (FleetHost f : hosts) {
-                        busy |= exchangeIfDue(f, now);
-                    }
+            Throwable cause = null;
+            boolean unreachable = false;
+            for (FleetHost f : hosts) {
+                if (unreachable) {
+                    break;
                 }
-            } catch (Throwable t) {
-                syncFailures.increment();
-                fallBack(t);
-                nextProbe = System.nanoTime() + PROBE_NANOS;
+                try {
+                    if (f.fleetMode) {
+                        busy |= exchangeIfDue(f, now);
+                    } else {
+                        f.adjust(f.toReturn.getAndSet(0)); // released while contended, just before the fallback
+                        if (now - f.nextProbeNanos >= 0) {
+                            f.nextProbeNanos = now + PROBE_NANOS;
+                            recover(f);
+                        }
+                    }
+                } catch (FleetBackend.Refused refused) {
+                    // The store answered, with an error for this destination's keys (permissions, a
+                    // cluster slot elsewhere): only this destination falls back.
+                    syncFailures.increment();
+                    cause = refused;
+                    if (f.fleetMode) {
+                        toFallback(f);
+                    }
+                    f.nextProbeNanos = now + PROBE_NANOS;
+                } catch (Throwable t) {
+                    syncFailures.increment();
+                    cause = t;
+                    unreachable = true;
+                }
             }
-            long sleep;
-            if (down) {
-                sleep = Math.max(1, nextProbe - System.nanoTime());
-            } else if (busy) {
-                sleep = BUSY_TICK_NANOS + ThreadLocalRandom.current().nextLong(BUSY_TICK_NANOS / 2);
-            } else {
-                sleep = Math.min(leaseNanos / 3, IDLE_NANOS / 2);
+            if (unreachable) {
+                // Nothing answers: every destination falls back at once rather than one timeout each.
+                for (FleetHost f : hosts) {
+                    if (f.fleetMode) {
+                        toFallback(f);
+                    }
+                    f.nextProbeNanos = System.nanoTime() + PROBE_NANOS;
+                }
+            }
+            boolean anyFallback = false;
+            long nextProbe = Long.MAX_VALUE;
+            for (FleetHost f : hosts) {
+                if (!f.fleetMode) {
+                    anyFallback = true;
+                    nextProbe = Math.min(nextProbe, f.nextProbeNanos);
+                }
+            }
+            announce(anyFallback, cause);
+            long sleep = busy ? BUSY_TICK_NANOS + ThreadLocalRandom.current().nextLong(BUSY_TICK_NANOS / 2)
+                    : Math.min(leaseNanos / 3, IDLE_NANOS / 2);
+            if (anyFallback) {
+                sleep = Math.min(sleep, Math.max(1, nextProbe - System.nanoTime()));
             }
             LockSupport.parkNanos(this, sleep);
         }
@@ -226,6 +251,22 @@ public final class FleetCoordinator {
             if (f.fleetMode) {
                 toFallback(f);
             }
+        }
+    }
+
+    /** One log line when destinations start falling back, one when all are back. */
+    private void announce(boolean anyFallback, Throwable cause) {
+        try {
+            if (anyFallback && !down) {
+                down = true;
+                fallbacks.increment();
+                events.fallback(backend, cause != null ? cause : new IllegalStateException("unknown"), fallbackLimit);
+            } else if (!anyFallback && down) {
+                down = false;
+                events.recovered(backend);
+            }
+        } catch (Throwable ignored) {
+            // logging must not stop the thread
         }
     }
 
@@ -239,17 +280,24 @@ public final class FleetCoordinator {
         int demand = f.demand.get();
         boolean idle = now - f.lastActiveNanos > IDLE_NANOS;
         boolean renewDue = f.allowance > 0 && now - f.lastSyncNanos > leaseNanos / 3;
-        boolean due = demand > 0 || f.toReturn.get() > 0 || f.contended || renewDue || !f.fleetMode
+        boolean missed = f.missed;
+        boolean due = demand > 0 || f.toReturn.get() > 0 || f.contended || renewDue || missed || f.lastPending > 0
                 || (spare <= 0 && !idle && f.inUse() > 0) || (spare > 0 && idle)
                 || spare > maxGrant(f.cap());
         if (!due) {
             return false;
         }
-        exchange(f, now, spare, demand, idle);
+        f.missed = false;
+        exchange(f, now, spare, demand, idle, missed);
         return f.demand.get() > 0 || f.contended;
     }
 
-    private void exchange(FleetHost f, long now, int spare, int demand, boolean idle) throws Exception {
+    /**
+     * @param missed a connect that could not wait found no spare permit (a non-blocking or
+     *               event-loop connect, which then went ahead ungoverned): fetch a block for the next
+     */
+    private void exchange(FleetHost f, long now, int spare, int demand, boolean idle, boolean missed)
+            throws Exception {
         int ret = f.toReturn.getAndSet(0);
         int giveBack = 0;
         int block = maxGrant(f.cap());
@@ -267,7 +315,7 @@ public final class FleetCoordinator {
         if (!idle && !f.contended) {
             if (pending > 0) {
                 extra = block - 1; // taken only if nobody else waits
-            } else if (left == 0 && f.inUse() > 0 && f.fleetInUse >= 0 && f.fleetInUse + block <= f.cap()) {
+            } else if (left == 0 && (missed || f.inUse() > 0 && f.fleetInUse >= 0 && f.fleetInUse + block <= f.cap())) {
                 extra = block; // busy, out of spare permits, fleet not near its cap: fetch before a connect waits
             }
         }
@@ -282,6 +330,7 @@ public final class FleetCoordinator {
             throw t;
         }
         record(f, r, System.nanoTime() - t0);
+        f.lastPending = pending;
         f.allowance = claimed + r.granted();
         f.adjust(r.granted()); // last: a waiter that wakes sees the rest of the exchange
     }
@@ -298,19 +347,6 @@ public final class FleetCoordinator {
         f.grants.add(r.granted());
     }
 
-    private void fallBack(Throwable cause) {
-        if (!down) {
-            down = true;
-            fallbacks.increment();
-            events.fallback(backend, cause, fallbackLimit);
-        }
-        for (FleetHost f : hosts) {
-            if (f.fleetMode) {
-                toFallback(f);
-            }
-        }
-    }
-
     private void toFallback(FleetHost f) {
         f.fleetMode = false;
         f.contended = false;
@@ -323,23 +359,17 @@ public final class FleetCoordinator {
         f.fleetInUse = -1;
     }
 
-    /** In fallback: tries one exchange per destination, re-claiming what its open connections hold. */
-    private void recover() throws Exception {
-        for (FleetHost f : hosts) {
-            if (f.fleetMode) {
-                continue;
-            }
-            int claimed = f.inUse();
-            long t0 = System.nanoTime();
-            FleetBackend.Sync r = backend.sync(f.key(), f.cap(), claimed, Math.min(f.cap(), f.demand.get()), 0);
-            record(f, r, System.nanoTime() - t0);
-            f.fleetMode = true;
-            int allowance = claimed + r.granted();
-            int delta = allowance - f.allowance;
-            f.allowance = allowance;
-            f.adjust(delta);
-        }
-        down = false;
-        events.recovered(backend);
+    /** In fallback: one exchange that re-claims what the open connections hold; back in fleet mode if it works. */
+    private void recover(FleetHost f) throws Exception {
+        int claimed = f.inUse();
+        long t0 = System.nanoTime();
+        FleetBackend.Sync r = backend.sync(f.key(), f.cap(), claimed, Math.min(f.cap(), f.demand.get()), 0);
+        record(f, r, System.nanoTime() - t0);
+        f.lastPending = Math.min(f.cap(), f.demand.get());
+        f.fleetMode = true;
+        int allowance = claimed + r.granted();
+        int delta = allowance - f.allowance;
+        f.allowance = allowance;
+        f.adjust(delta);
     }
 }

@@ -34,6 +34,8 @@ public final class FleetHost {
     final AtomicInteger toReturn = new AtomicInteger();
     /** Set on every acquire; the thread reads and clears it to see whether the destination is busy. */
     volatile boolean active;
+    /** A connect found no spare permit here (set before it waits, or goes ahead if it may not wait). */
+    volatile boolean missed;
 
     // Written by the coordinator's thread only (read by JMX and metrics).
     volatile boolean fleetMode = true;
@@ -42,6 +44,9 @@ public final class FleetHost {
     volatile boolean contended;
     volatile long lastSyncNanos;
     volatile long lastExchangeNanos = -1;
+    /** Connects of this JVM in the fleet's line at the last exchange (their tickets stay until told otherwise). */
+    volatile int lastPending;
+    volatile long nextProbeNanos;
     volatile long lastActiveNanos = System.nanoTime();
     final LongAdder grants = new LongAdder();
     final LongAdder waits = new LongAdder();
@@ -72,6 +77,8 @@ public final class FleetHost {
             }
             return true;
         }
+        missed = true;
+        coordinator.wake();
         return false;
     }
 

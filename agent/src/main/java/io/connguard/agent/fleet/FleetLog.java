@@ -9,8 +9,12 @@ public final class FleetLog implements FleetCoordinator.Events {
 
     @Override
     public void fallback(FleetBackend backend, Throwable cause, int fallbackLimit) {
-        AgentLog.warn("connguard: fleet store " + backend.describe() + " cannot be reached (" + (cause.getMessage() != null ? cause.getMessage() : cause.toString())
-                + "); connects to fleet-capped hosts go on with at most " + (fallbackLimit == 0 ? "no limit"
+        String why = cause instanceof FleetBackend.Refused
+                ? " refused the permit exchange (" + cause.getMessage() + "; check the Redis user's permissions:"
+                        + " see Fleet mode in the README)"
+                : " cannot be reached (" + (cause.getMessage() != null ? cause.getMessage() : cause.toString()) + ")";
+        AgentLog.warn("connguard: fleet store " + backend.describe() + why
+                + "; connects to fleet-capped hosts go on with at most " + (fallbackLimit == 0 ? "no limit"
                 : fallbackLimit + " connections per host") + " in this JVM (CONNGUARD_FLEET_FALLBACK_LIMIT) until it"
                 + " is back; trying again every second");
     }

@@ -80,6 +80,11 @@ final class RedisConnection implements AutoCloseable {
         }
     }
 
+    /** Whether {@code e} is Redis answering with an error, as opposed to the connection failing. */
+    static boolean isErrorReply(Exception e) {
+        return e instanceof redis.clients.jedis.exceptions.JedisDataException;
+    }
+
     /** Runs the permit script; returns its integer reply. */
     long[] run(List<String> keys, List<String> args) {
         if (sha == null) {

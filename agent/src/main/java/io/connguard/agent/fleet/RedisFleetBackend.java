@@ -67,16 +67,22 @@ public final class RedisFleetBackend implements FleetBackend {
                 Long.toString(ticketLeaseMillis), Integer.toString(held), Integer.toString(pending),
                 Integer.toString(extra), "");
         RedisConnection c = connection;
-        if (c == null) {
-            c = RedisConnection.open(url, TIMEOUT_MILLIS, script);
-            connection = c;
-        }
         long[] r;
         try {
+            if (c == null) {
+                c = RedisConnection.open(url, TIMEOUT_MILLIS, script);
+                connection = c;
+            }
             r = c.run(keys, args);
         } catch (Exception e) {
+            if (c != null && RedisConnection.isErrorReply(e)) {
+                // Redis answered with an error (NOPERM, MOVED, ...): the connection is fine.
+                throw new Refused(scrub(e.getMessage() != null ? e.getMessage() : e.toString()));
+            }
             connection = null;
-            c.close();
+            if (c != null) {
+                c.close();
+            }
             throw new IOException(scrub(e.toString()));
         }
         // {granted, used, queue length, own tickets, own tickets behind the free slots, now}

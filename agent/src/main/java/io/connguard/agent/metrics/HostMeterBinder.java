@@ -31,7 +31,8 @@ import java.util.function.LongConsumer;
 public final class HostMeterBinder {
 
     static final int MAX_HOSTS = 1000;
-    static final int MAX_EARLY_WAITS = 10_000;
+    /** Per host; 8 KB at most each, so 8 MB for 1000 hosts if a registry is expected and never comes. */
+    static final int MAX_EARLY_WAITS = 1024;
 
     /** A registry the meters go into. */
     interface Sink {

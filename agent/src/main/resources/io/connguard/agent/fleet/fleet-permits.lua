@@ -39,14 +39,18 @@ local function starts(s, prefix)
   return string.sub(s, 1, #prefix) == prefix
 end
 
-local used = tonumber(redis.call('HGET', KEYS[6], 'used') or '0')
 
 -- 1. Dead JVMs: permits whose lease ran out come back; tickets whose lease ran out leave the queue.
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
 for _, h in ipairs(dead) do
-  used = used - tonumber(redis.call('HGET', KEYS[2], h) or '0')
   redis.call('HDEL', KEYS[2], h)
   redis.call('ZREM', KEYS[1], h)
+end
+-- Permits in use: summed from the holders' counts every time (one entry per JVM), never a
+-- running total, so a lost or evicted key cannot leave the count wrong.
+local used = 0
+for _, c in ipairs(redis.call('HVALS', KEYS[2])) do
+  used = used + tonumber(c)
 end
 local deadw = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
 if #deadw > 0 then
@@ -72,7 +76,6 @@ local released = held < before
 
 -- 3. Tickets: exactly `pending` of them while connects wait; the youngest go first.
 local prefix = holder .. '#'
-local own = tonumber(redis.call('HGET', KEYS[5], holder) or '0')
 local queued = redis.call('ZCARD', KEYS[3])
 local free = cap - used
 local granted = 0
@@ -87,6 +90,9 @@ local function ownTickets()
   return list
 end
 
+-- This JVM's tickets as the queue holds them (not a separate count that could disagree).
+local own = #ownTickets()
+
 if pending > 0 and queued == own and free >= pending then
   -- Nobody else waits and there is room for every waiting connect: take them, and a block.
   if own > 0 then
@@ -98,6 +104,12 @@ if pending > 0 and queued == own and free >= pending then
   granted = math.min(free, pending + extra)
 elseif pending > 0 then
   if own < pending then
+    -- Ticket numbers only grow, even if the counter was lost: never behind the newest ticket.
+    local newest = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+    local seq = tonumber(redis.call('HGET', KEYS[6], 'seq') or '0')
+    if newest[2] and tonumber(newest[2]) > seq then
+      redis.call('HSET', KEYS[6], 'seq', newest[2])
+    end
     local last = redis.call('HINCRBY', KEYS[6], 'seq', pending - own)
     for seq = last - (pending - own) + 1, last do
       redis.call('ZADD', KEYS[3], seq, prefix .. seq)

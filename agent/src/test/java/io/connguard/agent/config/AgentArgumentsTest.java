@@ -11,6 +11,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 class AgentArgumentsTest {
 
     @Test
+    void aRedisPasswordNeverShowsInWhatAttachPrintsOrInItsErrors() {
+        AgentArguments args = AgentArguments.parse(List.of("CONNGUARD_FLEET_REDIS=redis://puller:s3cr3t@redis:6379",
+                "CONNGUARD_FLEET_LIMITS=harbor=8", "fleet.redis=redis://u:hunter2@redis"));
+        assertThat(args.encode()).as("passed to the target as given").contains("s3cr3t");
+        assertThat(args.describe()).contains("connguard.fleet.redis=redis://***@redis:6379")
+                .contains("connguard.fleet.limits=harbor=8").doesNotContain("s3cr3t").doesNotContain("puller");
+        assertThat(String.join("\n", args.problems())).contains("'fleet.redis=...'").doesNotContain("hunter2");
+    }
+
+    @Test
     void environmentAndPropertyNamesBothBecomePropertiesThatWin() {
         AgentArguments args = AgentArguments.parse(List.of("CONNGUARD_HOST_LIMITS=registry=2,*=8",
                 "connguard.queue.timeout=5s", " CONNGUARD_RETRY_MAX_ATTEMPTS = 3 "));

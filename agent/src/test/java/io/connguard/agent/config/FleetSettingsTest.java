@@ -53,6 +53,12 @@ class FleetSettingsTest {
                 .doesNotContain("s3cr").doesNotContain("puller");
         assertThat(env("CONNGUARD_FLEET_REDIS", "redis://:pw@[::1]", "CONNGUARD_FLEET_LIMITS", "h=1")
                 .fleetRedis().toString()).isEqualTo("redis://***@[::1]:6379");
+        RedisUrl compose = env("CONNGUARD_FLEET_REDIS", "redis://u:p%40ss@redis_1:6380", "CONNGUARD_FLEET_LIMITS", "h=1")
+                .fleetRedis();
+        assertThat(compose.host()).as("a docker-compose name with '_'").isEqualTo("redis_1");
+        assertThat(compose.port()).isEqualTo(6380);
+        assertThat(compose.user()).isEqualTo("u");
+        assertThat(compose.password()).isEqualTo("p@ss");
     }
 
     @Test

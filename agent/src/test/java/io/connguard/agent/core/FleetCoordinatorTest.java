@@ -146,6 +146,76 @@ class FleetCoordinatorTest {
     }
 
     @Test
+    void connectsThatMayNotWaitGetSparePermitsOnceOneMissed() throws Exception {
+        InMemoryFleet fleet = new InMemoryFleet(3000);
+        Governor g = jvm(fleet, "loop", 4, 2, 5_000);
+        Object first = new Object();
+        // No spare permit yet: ungoverned (or, if the coordinator was quick, a permit just fetched).
+        Object firstResult = g.beforeConnect(first, "harbor", 443, 0, false);
+        assertThat(firstResult).isIn(null, Governor.ACQUIRED);
+        Object r = null;
+        Object conn = null;
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (r != Governor.ACQUIRED && System.nanoTime() < end) {
+            Thread.sleep(20);
+            conn = new Object();
+            r = g.beforeConnect(conn, "harbor", 443, 0, false);
+        }
+        assertThat(r).as("a later non-blocking connect takes a spare permit").isSameAs(Governor.ACQUIRED);
+        assertThat(fleet.inUse(new HostKey("harbor", 443))).isBetween(1, 4);
+        g.closed(conn);
+        g.closed(first);
+    }
+
+    @Test
+    void aHostWhoseKeysTheStoreRefusesFallsBackAloneAndTheRestStayInTheFleet() throws Exception {
+        InMemoryFleet fleet = new InMemoryFleet(3000);
+        fleet.refused.add("forbidden");
+        FleetCoordinator c = new FleetCoordinator(fleet.jvm("a"), 1, 3000, new FleetCoordinator.Events() {
+        }, r -> {
+            Thread t = new Thread(r);
+            t.setDaemon(true);
+            return t;
+        });
+        coordinators.add(c);
+        Governor g = new Governor((h, p) -> 0, new FleetSlotStore(new LocalSlotStore(), (h, p) -> 3, c),
+                2_000, 1000, new Governor.Listener() {
+                });
+        Object ok = new Object();
+        assertThat(g.beforeConnect(ok, "harbor", 443, 0, true)).isNotInstanceOf(IOException.class);
+        Object refusedConn = new Object();
+        assertThat(g.beforeConnect(refusedConn, "forbidden", 443, 0, true)).as("at the fallback cap of 1")
+                .isNotInstanceOf(IOException.class);
+        assertThat(g.host("forbidden", 443).fleet().fleetMode()).isFalse();
+        assertThat(g.host("harbor", 443).fleet().fleetMode()).isTrue();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!c.down() && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        assertThat(c.down()).as("some destination is in fallback").isTrue();
+        fleet.refused.clear();
+        end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!g.host("forbidden", 443).fleet().fleetMode() && System.nanoTime() < end) {
+            Thread.sleep(20);
+        }
+        assertThat(g.host("forbidden", 443).fleet().fleetMode()).isTrue();
+        assertThat(fleet.inUse(new HostKey("forbidden", 443))).as("the open connection re-claimed").isEqualTo(1);
+        g.closed(ok);
+        g.closed(refusedConn);
+    }
+
+    @Test
+    void aHostSeenAfterStopGoesOnAtTheFallbackCap() {
+        InMemoryFleet fleet = new InMemoryFleet(3000);
+        Governor g = jvm(fleet, "a", 3, 2, 60_000);
+        coordinators.get(0).stop();
+        Object c = open(g);
+        assertThat(c).isNotInstanceOf(IOException.class);
+        assertThat(g.host("harbor", 443).fleet().fleetMode()).isFalse();
+        g.closed(c);
+    }
+
+    @Test
     void aFallbackLimitOfZeroMeansNoCapWhileTheStoreIsDown() {
         InMemoryFleet fleet = new InMemoryFleet(3000);
         fleet.down = true;

@@ -19,6 +19,8 @@ final class InMemoryFleet {
     volatile boolean down;
     /** JVMs cut off from the store (as if killed: they can no longer renew). */
     final java.util.Set<String> cut = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Hosts whose keys the store refuses (as Redis does with NOPERM or MOVED). */
+    final java.util.Set<String> refused = java.util.concurrent.ConcurrentHashMap.newKeySet();
     volatile long latencyNanos;
 
     InMemoryFleet(long leaseMillis) {
@@ -53,6 +55,9 @@ final class InMemoryFleet {
             public Sync sync(HostKey host, int cap, int held, int pending, int extra) throws Exception {
                 if (down || cut.contains(id)) {
                     throw new java.net.ConnectException("store down");
+                }
+                if (refused.contains(host.host())) {
+                    throw new Refused("NOPERM no permissions to access the keys of " + host.host());
                 }
                 if (latencyNanos > 0) {
                     java.util.concurrent.locks.LockSupport.parkNanos(latencyNanos);
