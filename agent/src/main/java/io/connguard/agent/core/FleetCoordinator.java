@@ -211,6 +211,7 @@ public final class FleetCoordinator {
                     syncFailures.increment();
                     cause = refused;
                     if (f.fleetMode) {
+                        announce(true, refused); // before the fallback permits let anyone through
                         toFallback(f);
                     }
                     f.nextProbeNanos = now + PROBE_NANOS;
@@ -222,6 +223,7 @@ public final class FleetCoordinator {
             }
             if (unreachable) {
                 // Nothing answers: every destination falls back at once rather than one timeout each.
+                announce(true, cause);
                 for (FleetHost f : hosts) {
                     if (f.fleetMode) {
                         toFallback(f);
