@@ -137,8 +137,8 @@ public final class FleetBench {
                     if (variant.equals(FLEET)) {
                         long exchanges = Long.parseLong(value(out, "agent_fleet_exchanges"));
                         fleetExtras.add(new Extra(connects + warmup, evalsha, exchanges));
-                        detail = String.format(Locale.ROOT, ", Redis EVALSHA %d (%.4f per connect), agent exchanges %d",
-                                evalsha, evalsha / (double) (connects + warmup), exchanges);
+                        detail = String.format(Locale.ROOT, ", Redis EVALSHA %d (%.2f per 1,000 connects), agent exchanges %d",
+                                evalsha, evalsha * 1000.0 / (connects + warmup), exchanges);
                     }
                     progress(String.format(Locale.ROOT, "round %d %-12s %,9.0f connects/s, thread CPU %6.2f µs/connect%s",
                             round + 1, variant, rate, cpu, detail));

@@ -99,6 +99,10 @@ public class FleetHookPathBenchmark {
     private long measuredConnects;
     private long measuredSyncs;
     private long measuredEvalsha;
+    private long waitsAtStart;
+    private long measuredWaits;
+    private long iterationStartNanos;
+    private long measuredNanos;
 
     @Setup(Level.Trial)
     public void start(BenchmarkParams params) throws Exception {
@@ -160,6 +164,8 @@ public class FleetHookPathBenchmark {
     @Setup(Level.Iteration)
     public void startIteration() throws Exception {
         connectsAtStart = host.connects();
+        waitsAtStart = host.waits();
+        iterationStartNanos = System.nanoTime();
         syncsAtStart = coordinator == null ? 0 : coordinator.syncCount();
         evalshaAtStart = redis == null ? 0 : redis.evalshaCalls();
     }
@@ -169,7 +175,9 @@ public class FleetHookPathBenchmark {
         if (iteration.getType() != IterationType.MEASUREMENT) {
             return;
         }
+        measuredNanos += System.nanoTime() - iterationStartNanos;
         measuredConnects += host.connects() - connectsAtStart;
+        measuredWaits += host.waits() - waitsAtStart;
         if (coordinator != null) {
             measuredSyncs += coordinator.syncCount() - syncsAtStart;
             measuredEvalsha += redis.evalshaCalls() - evalshaAtStart;
@@ -187,16 +195,19 @@ public class FleetHookPathBenchmark {
                 String state = String.format(Locale.ROOT, "fleet cap %d, permits held %d, fleet in use %d, grants %d,"
                                 + " fallbacks %d, last exchange %.0f µs", f.cap(), f.allowance(), f.fleetInUse(),
                         f.grants(), coordinator.fallbackCount(), f.lastExchangeNanos() / 1e3);
-                System.out.println(String.format(Locale.ROOT, "# fleet: %,d connects measured, %,d Redis exchanges"
-                                + " (syncCount), %,d EVALSHA calls seen by Redis: %.3f exchanges per 1000 connects; %s",
-                        measuredConnects, measuredSyncs, measuredEvalsha,
-                        measuredConnects == 0 ? Double.NaN : measuredSyncs * 1000.0 / measuredConnects, state));
+                System.out.println(String.format(Locale.ROOT, "# fleet: %,d connects measured, %,d of them waited for a"
+                                + " permit; %,d Redis exchanges (syncCount), %,d EVALSHA calls seen by Redis: %.3f"
+                                + " exchanges per 1000 connects, %,.0f per second; %s", measuredConnects, measuredWaits,
+                        measuredSyncs, measuredEvalsha,
+                        measuredConnects == 0 ? Double.NaN : measuredSyncs * 1000.0 / measuredConnects,
+                        measuredSyncs / measuredSeconds(), state));
                 if (coordinator.fallbackCount() > 0 || !f.fleetMode() || f.grants() == 0) {
                     throw new IllegalStateException("this fork did not run in fleet mode throughout (" + state
                             + "): not a fleet measurement");
                 }
             } else {
-                System.out.println(String.format(Locale.ROOT, "# local: %,d connects measured", measuredConnects));
+                System.out.println(String.format(Locale.ROOT, "# local: %,d connects measured, %,d of them waited",
+                        measuredConnects, measuredWaits));
             }
         } finally {
             if (coordinator != null) {
@@ -206,6 +217,10 @@ public class FleetHookPathBenchmark {
                 redis.close();
             }
         }
+    }
+
+    private double measuredSeconds() {
+        return Math.max(1e-9, measuredNanos / 1e9);
     }
 
     @Benchmark
