@@ -196,7 +196,7 @@ public class FleetHookPathBenchmark {
                                 + " fallbacks %d, last exchange %.0f µs", f.cap(), f.allowance(), f.fleetInUse(),
                         f.grants(), coordinator.fallbackCount(), f.lastExchangeNanos() / 1e3);
                 System.out.println(String.format(Locale.ROOT, "# fleet: %,d connects measured, %,d of them waited for a"
-                                + " permit; %,d Redis exchanges (syncCount), %,d EVALSHA calls seen by Redis: %.3f"
+                                + " permit; %,d Redis exchanges (syncCount), %,d EVALSHA calls seen by Redis: %.3g"
                                 + " exchanges per 1000 connects, %,.0f per second; %s", measuredConnects, measuredWaits,
                         measuredSyncs, measuredEvalsha,
                         measuredConnects == 0 ? Double.NaN : measuredSyncs * 1000.0 / measuredConnects,
