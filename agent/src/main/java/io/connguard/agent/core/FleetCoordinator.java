@@ -38,6 +38,8 @@ public final class FleetCoordinator {
     static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** While connects wait or other JVMs wait, the thread exchanges this often (plus jitter). */
     static final long BUSY_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /** How often a busy JVM holding permits asks whether other JVMs wait (the fairness latency). */
+    static final long CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** In fallback, how often the thread tries the store again. */
     static final long PROBE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -240,8 +242,12 @@ public final class FleetCoordinator {
                 }
             }
             announce(anyFallback, cause);
+            boolean holding = false;
+            for (FleetHost f : hosts) {
+                holding |= f.fleetMode && f.allowance > 0 && now - f.lastActiveNanos <= IDLE_NANOS;
+            }
             long sleep = busy ? BUSY_TICK_NANOS + ThreadLocalRandom.current().nextLong(BUSY_TICK_NANOS / 2)
-                    : Math.min(leaseNanos / 3, IDLE_NANOS / 2);
+                    : holding ? CHECK_NANOS : Math.min(leaseNanos / 3, IDLE_NANOS / 2);
             if (anyFallback) {
                 sleep = Math.min(sleep, Math.max(1, nextProbe - System.nanoTime()));
             }
@@ -283,13 +289,23 @@ public final class FleetCoordinator {
         boolean idle = now - f.lastActiveNanos > IDLE_NANOS;
         boolean renewDue = f.allowance > 0 && now - f.lastSyncNanos > leaseNanos / 3;
         boolean missed = f.missed;
-        boolean due = demand > 0 || f.toReturn.get() > 0 || f.contended || renewDue || missed || f.lastPending > 0
-                || (spare <= 0 && !idle && f.inUse() > 0) || (spare > 0 && idle)
-                || spare > maxGrant(f.cap());
+        // Fetching spares ahead of need is worth an exchange only when the fleet had room at the
+        // last one, and at most once per tick: a JVM holding the whole cap must not ask Redis for
+        // permits it cannot get at every connect.
+        boolean room = f.fleetInUse >= 0 && f.fleetInUse + maxGrant(f.cap()) <= f.cap();
+        boolean prefetch = spare <= 0 && !idle && !f.contended && (missed || f.inUse() > 0 && room)
+                && now - f.lastSyncNanos > BUSY_TICK_NANOS;
+        // A busy JVM that holds permits looks every CHECK_NANOS whether other JVMs wait: that is how
+        // they get their turn while it keeps its permits busy.
+        boolean checkDue = f.allowance > 0 && !idle && now - f.lastSyncNanos > CHECK_NANOS;
+        boolean due = demand > 0 || f.toReturn.get() > 0 || f.contended || renewDue || f.lastPending > 0
+                || prefetch || checkDue || (spare > 0 && idle);
         if (!due) {
             return false;
         }
-        f.missed = false;
+        if (missed && prefetch) {
+            f.missed = false;
+        }
         exchange(f, now, spare, demand, idle, missed);
         return f.demand.get() > 0 || f.contended;
     }
@@ -303,12 +319,10 @@ public final class FleetCoordinator {
         int ret = f.toReturn.getAndSet(0);
         int giveBack = 0;
         int block = maxGrant(f.cap());
-        if (spare > 0 && demand == 0) {
-            if (f.contended || idle) {
-                giveBack = f.drain(spare);
-            } else if (spare > block) {
-                giveBack = f.drain(spare - block);
-            }
+        if (spare > 0 && demand == 0 && (f.contended || idle)) {
+            // Spares go back when others wait or this JVM stopped connecting; while it is busy and
+            // nobody else waits it keeps them, rather than churn permits through Redis.
+            giveBack = f.drain(spare);
         }
         int claimed = f.allowance - ret - giveBack;
         int left = Math.max(0, spare - giveBack);
