@@ -40,6 +40,8 @@ public final class FleetCoordinator {
     static final long BUSY_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /** How often a busy JVM holding permits asks whether other JVMs wait (the fairness latency). */
     static final long CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** After the store answers again, how long a JVM keeps its fallback cap while every JVM re-claims. */
+    static final long REJOIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1_500);
     /** In fallback, how often the thread tries the store again. */
     static final long PROBE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -212,6 +214,7 @@ public final class FleetCoordinator {
                     // cluster slot elsewhere): only this destination falls back.
                     syncFailures.increment();
                     cause = refused;
+                    f.rejoinUntilNanos = 0;
                     if (f.fleetMode) {
                         announce(true, refused); // before the fallback permits let anyone through
                         toFallback(f);
@@ -230,6 +233,7 @@ public final class FleetCoordinator {
                     if (f.fleetMode) {
                         toFallback(f);
                     }
+                    f.rejoinUntilNanos = 0;
                     f.nextProbeNanos = System.nanoTime() + PROBE_NANOS;
                 }
             }
@@ -375,17 +379,32 @@ public final class FleetCoordinator {
         f.fleetInUse = -1;
     }
 
-    /** In fallback: one exchange that re-claims what the open connections hold; back in fleet mode if it works. */
+    /**
+     * In fallback: an exchange that claims what this JVM's open connections hold and asks for
+     * nothing. The first that works starts a rejoin window of {@link #REJOIN_NANOS}, longer than
+     * the probe interval, in which the JVM keeps its fallback cap and keeps its claim current
+     * every {@link #CHECK_NANOS}: by its end every other JVM that is still alive has claimed its
+     * own open connections too (a Redis that came back empty knows none of them), so the permits
+     * granted afterwards keep the fleet within its cap. Then the destination is back in fleet mode.
+     */
     private void recover(FleetHost f) throws Exception {
         int claimed = f.inUse();
         long t0 = System.nanoTime();
-        FleetBackend.Sync r = backend.sync(f.key(), f.cap(), claimed, Math.min(f.cap(), f.demand.get()), 0);
-        record(f, r, System.nanoTime() - t0);
-        f.lastPending = Math.min(f.cap(), f.demand.get());
+        FleetBackend.Sync r = backend.sync(f.key(), f.cap(), claimed, 0, 0);
+        long now = System.nanoTime();
+        record(f, r, now - t0);
+        f.lastPending = 0;
+        if (f.rejoinUntilNanos == 0) {
+            f.rejoinUntilNanos = now + REJOIN_NANOS;
+        }
+        if (now - f.rejoinUntilNanos < 0) {
+            f.nextProbeNanos = now + CHECK_NANOS;
+            return;
+        }
+        f.rejoinUntilNanos = 0;
         f.fleetMode = true;
-        int allowance = claimed + r.granted();
-        int delta = allowance - f.allowance;
-        f.allowance = allowance;
+        int delta = claimed - f.allowance;
+        f.allowance = claimed;
         f.adjust(delta);
     }
 }

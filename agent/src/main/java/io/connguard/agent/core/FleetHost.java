@@ -47,6 +47,8 @@ public final class FleetHost {
     /** Connects of this JVM in the fleet's line at the last exchange (their tickets stay until told otherwise). */
     volatile int lastPending;
     volatile long nextProbeNanos;
+    /** While the store answers again but other JVMs may not have re-claimed yet: when fleet mode resumes; 0 = not rejoining. */
+    volatile long rejoinUntilNanos;
     volatile long lastActiveNanos = System.nanoTime();
     final LongAdder grants = new LongAdder();
     final LongAdder waits = new LongAdder();
@@ -69,7 +71,9 @@ public final class FleetHost {
 
     /** Takes a permit if one is free here and nobody waits ahead; never blocks, never calls the store. */
     boolean tryAcquireNow() {
-        active = true;
+        if (!active) {
+            active = true; // read first: no shared-cache-line write on every connect
+        }
         if (!gate.hasQueuedThreads() && gate.tryAcquire()) {
             inUse.incrementAndGet();
             if (gate.availablePermits() == 0 && fleetMode) {
@@ -84,7 +88,9 @@ public final class FleetHost {
 
     /** Waits in FIFO order for a permit, at most {@code timeoutNanos}; the coordinator fetches it. */
     boolean tryAcquire(long timeoutNanos) throws InterruptedException {
-        active = true;
+        if (!active) {
+            active = true; // read first: no shared-cache-line write on every connect
+        }
         waits.increment();
         demand.incrementAndGet();
         try {
@@ -139,6 +145,11 @@ public final class FleetHost {
     /** Whether this JVM takes part in the fleet cap now (false while the store cannot be reached). */
     public boolean fleetMode() {
         return fleetMode;
+    }
+
+    /** Whether the store answers again and this JVM waits out the rejoin window at its fallback cap. */
+    public boolean rejoining() {
+        return !fleetMode && rejoinUntilNanos != 0;
     }
 
     /** Permits this JVM holds in the store (fleet mode), or the fallback cap (fallback mode; 0 = no cap). */

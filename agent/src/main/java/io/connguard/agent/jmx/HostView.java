@@ -143,7 +143,7 @@ final class HostView implements HostViewMBean {
     @Override
     public String getFleetMode() {
         FleetHost f = host.fleet();
-        return f == null ? "none" : f.fleetMode() ? "fleet" : "fallback";
+        return f == null ? "none" : f.fleetMode() ? "fleet" : f.rejoining() ? "rejoining" : "fallback";
     }
 
     @Override

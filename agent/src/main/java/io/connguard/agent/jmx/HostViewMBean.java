@@ -61,7 +61,10 @@ public interface HostViewMBean {
     /** The fleet-wide cap of this destination (CONNGUARD_FLEET_LIMITS); 0 = none. */
     int getFleetLimit();
 
-    /** "fleet" (the fleet cap holds), "fallback" (Redis cannot be reached: CONNGUARD_FLEET_FALLBACK_LIMIT), or "none". */
+    /**
+     * "fleet" (the fleet cap holds), "fallback" (Redis cannot be reached: CONNGUARD_FLEET_FALLBACK_LIMIT),
+     * "rejoining" (Redis answers again; the fallback cap holds for 1.5 s while every JVM re-claims), or "none".
+     */
     String getFleetMode();
 
     /** Fleet permits this JVM holds now (in use or spare); the fallback cap while in fallback. */

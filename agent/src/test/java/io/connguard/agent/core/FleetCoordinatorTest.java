@@ -232,6 +232,45 @@ class FleetCoordinatorTest {
     }
 
     @Test
+    void aStoreThatComesBackEmptyGrantsNothingBeyondWhatTheFallenBackJvmsStillHold() throws Exception {
+        InMemoryFleet fleet = new InMemoryFleet(10_000);
+        fleet.down = true;
+        List<Governor> jvms = new ArrayList<>();
+        for (String id : new String[] {"a", "b", "c"}) {
+            Governor g = jvm(fleet, id, 4, 2, 3_000);
+            jvms.add(g);
+            assertThat(open(g)).isNotInstanceOf(IOException.class);
+            assertThat(open(g)).isNotInstanceOf(IOException.class);
+        }
+        // 6 open at the fallback cap (2 per JVM) against a fleet cap of 4; the store returns with nothing.
+        // "a" reaches it first; the others' probes (once a second) only get through a little later.
+        fleet.wipe();
+        fleet.cut.add("b");
+        fleet.cut.add("c");
+        fleet.down = false;
+        long start = System.nanoTime();
+        pool.submit(() -> {
+            sleep(1_200); // past their first probe after the store came back, before their second
+            fleet.cut.clear();
+        });
+        Object extra = open(jvms.get(0));
+        assertThat(extra).as("no permit while the fleet is over its cap").isInstanceOf(ConnectionLimitException.class);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(2_900);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (fleet.inUse(new HostKey("harbor", 443)) < 6 && System.nanoTime() < end) {
+            Thread.sleep(20);
+        }
+        assertThat(fleet.inUse(new HostKey("harbor", 443))).as("every JVM re-claimed its open connections").isEqualTo(6);
+        for (Governor g : jvms) {
+            FleetHost f = g.host("harbor", 443).fleet();
+            while (!f.fleetMode() && System.nanoTime() < end) {
+                Thread.sleep(20);
+            }
+            assertThat(f.fleetMode()).isTrue();
+        }
+    }
+
+    @Test
     void aDeadJvmsPermitsComeBackWithinTheLease() throws Exception {
         InMemoryFleet fleet = new InMemoryFleet(600);
         Governor a = jvm(fleet, "a", 2, 2, 5_000);

@@ -34,6 +34,16 @@ final class InMemoryFleet {
         final Map<String, Long> lineExpiry = new HashMap<>();
     }
 
+    /** Loses everything, as a Redis restarted without persistence does. */
+    void wipe() {
+        lock.lock();
+        try {
+            dests.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Permits held by every live JVM for {@code key}. */
     int inUse(HostKey key) {
         lock.lock();
