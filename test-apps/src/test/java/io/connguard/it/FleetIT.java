@@ -144,6 +144,28 @@ class FleetIT {
                     .contains("HOLDING " + fleetCap).noneMatch(l -> l.startsWith("FAILED "));
             SERVER.resetStats(fleetCap);
 
+            // A JVM that will not wait long gets the agent's ConnectionLimitException naming the fleet cap.
+            JvmProcess impatient = jvms.java(17).agent()
+                    .env("CONNGUARD_FLEET_REDIS", redis.url())
+                    .env("CONNGUARD_FLEET_LIMITS", hostLimit(fleetCap))
+                    .env("CONNGUARD_FLEET_NAME", fleet)
+                    .env("CONNGUARD_FLEET_LEASE", "3s")
+                    .env("CONNGUARD_QUEUE_TIMEOUT", "1s")
+                    .main(FleetHoldApp.class).args("--port", SERVER.port(), "--count", 1, "--connect-timeout-ms", 20_000,
+                            "--hold-ms", 0)
+                    .start();
+            await(impatient, () -> impatient.stdoutLines().stream().anyMatch(l -> l.startsWith("HOLDING ")),
+                    "the impatient JVM's connect to give up");
+            String failed = impatient.stdoutLines().stream().filter(l -> l.startsWith("FAILED 1 ")).findFirst()
+                    .orElseThrow(() -> new AssertionError("the impatient JVM's connect did not fail: " + impatient.stdoutLines()));
+            assertThat(failed).as("the impatient JVM's connect").contains("io.connguard.ConnectionLimitException")
+                    .contains("fleet-wide limit is " + fleetCap).contains("CONNGUARD_FLEET_LIMITS");
+            assertThat(Long.parseLong(AppOutput.keyValues(failed).get("waitedMs"))).as("waited the queue timeout: %s", failed)
+                    .isBetween(900L, 10_000L);
+            impatient.awaitExit(Duration.ofSeconds(30));
+            assertThat(SERVER.stats().get("rawpeak")).as("server connections while the impatient JVM tried")
+                    .isEqualTo(fleetCap);
+
             JvmProcess waiter = jvms.java(17).agent()
                     .env("CONNGUARD_FLEET_REDIS", redis.url())
                     .env("CONNGUARD_FLEET_LIMITS", hostLimit(fleetCap))

@@ -19,7 +19,7 @@ import io.connguard.testapps.common.Args;
  *      [--connect-timeout-ms 20000] [--hold-ms 600000]
  * </pre>
  * Prints {@code STARTED atMs=<epoch ms>}, then {@code OPENED i atMs=<epoch ms> waitedMs=n} for each
- * connection (i from 1), or {@code FAILED i atMs=<epoch ms> waitedMs=n <reason>}, then
+ * connection (i from 1), or {@code FAILED i atMs=<epoch ms> waitedMs=n <exception class>: <its whole message>}, then
  * {@code HOLDING n} with the number of connections it holds.
  */
 public final class FleetHoldApp {
@@ -58,7 +58,8 @@ public final class FleetHoldApp {
             } catch (Exception e) {
                 socket.close();
                 System.out.println("FAILED " + i + " atMs=" + System.currentTimeMillis() + " waitedMs="
-                        + (System.nanoTime() - before) / 1_000_000 + " " + LoadRun.describe(e));
+                        + (System.nanoTime() - before) / 1_000_000 + " " + e.getClass().getName() + ": "
+                        + String.valueOf(e.getMessage()).replaceAll("\\s+", " "));
             }
             System.out.flush();
         }
