@@ -220,7 +220,7 @@ class FleetIT {
         await(holder, () -> holder.stdoutLines().contains("HOLDING 4"), "the holder's connections");
         JvmProcess waiter = jvms.java(17).main(FleetHoldApp.class).args("--port", SERVER.port(), "--count", 4).start();
         await(waiter, () -> waiter.stdoutLines().contains("HOLDING 4"), "the second JVM's connections");
-        assertThat(SERVER.stats().get("open")).as("server open connections").isEqualTo(8L);
+        await(waiter, () -> SERVER.stats().get("open") == 8L, "the server to see 8 open connections: " + SERVER.stats());
         holder.kill();
         waiter.kill();
     }
@@ -257,7 +257,7 @@ class FleetIT {
                     .env("CONNGUARD_FLEET_FALLBACK_LIMIT", String.valueOf(fallback))
                     .main(FleetStormApp.class).args("--url", SERVER.url(), "--go-file", go, "--kind", "socket",
                             "--threads", THREADS, "--duration-ms", runMs, "--progress-ms", 200, "--deadline-ms", 60_000,
-                            "--jmx")
+                            "--jmx", "--warm-up")
                     .start());
         }
         for (JvmProcess p : started) {
@@ -298,8 +298,8 @@ class FleetIT {
                     .isLessThan(5_000L);
             List<String> down = out.stderrLines().stream().filter(l -> l.contains("cannot be reached"))
                     .collect(Collectors.toList());
-            List<String> back = out.stderrLines().stream().filter(l -> l.contains("fleet store") && l.contains("is back"))
-                    .collect(Collectors.toList());
+            List<String> back = out.stderrLines().stream().filter(l -> l.contains("fleet store") && l.contains("is back")
+                    && !l.contains("cannot be reached")).collect(Collectors.toList());
             assertThat(down).as("'cannot be reached' warnings of %s", name).hasSize(1);
             assertThat(down.get(0)).contains("fleet store").contains("CONNGUARD_FLEET_FALLBACK_LIMIT");
             assertThat(back).as("'is back' lines of %s", name).hasSize(1);
@@ -336,14 +336,11 @@ class FleetIT {
                 .env("CONNGUARD_FLEET_LIMITS", hostLimit(CAP))
                 .main(LoadClient.class).args(Storm.loadArgs(SERVER, "socket", false)));
 
-        List<String> errors = out.stderrLines().stream().filter(l -> l.contains("CONNGUARD_FLEET_REDIS"))
-                .filter(l -> !l.contains("connguard: started")).collect(Collectors.toList());
-        assertThat(errors).as("lines naming CONNGUARD_FLEET_REDIS on stderr of %s:\n%s", out.process().name(),
+        List<String> errors = out.stderrLines().stream().filter(l -> l.contains("connguard: CONNGUARD_FLEET_REDIS"))
+                .collect(Collectors.toList());
+        assertThat(errors).as("lines about CONNGUARD_FLEET_REDIS on stderr of %s:\n%s", out.process().name(),
                 out.process().stderr()).hasSize(1);
-        assertThat(errors.get(0)).as("what is accepted").contains("redis://");
-        if (!value.contains(PASSWORD)) {
-            assertThat(errors.get(0)).as("the bad value").contains(value);
-        }
+        assertThat(errors.get(0)).as("what is accepted").contains("redis://").contains("rediss://");
         assertThat(out.stderrLines()).noneMatch(l -> l.startsWith("\tat "));
         assertNoPassword(List.of(out));
         Storm.assertGoverned(out, SERVER);
@@ -358,7 +355,7 @@ class FleetIT {
             JvmProcess.Builder builder = jvms.java(jdk).agent(agent);
             env.forEach(builder::env);
             started.add(builder.main(FleetStormApp.class).args("--url", SERVER.url(), "--go-file", goFile, "--kind", kind,
-                    "--threads", THREADS, "--requests", REQUESTS, "--deadline-ms", 90_000, "--jmx").start());
+                    "--threads", THREADS, "--requests", REQUESTS, "--deadline-ms", 90_000, "--jmx", "--warm-up").start());
         }
         for (JvmProcess p : started) {
             await(p, () -> p.stdoutLines().stream().anyMatch(l -> l.startsWith("READY ")), "READY of " + p.name());

@@ -1,5 +1,9 @@
 package io.connguard.testapps.client;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,8 +29,9 @@ import io.connguard.testapps.common.Args;
  * java -cp connguard-test-apps.jar io.connguard.testapps.client.FleetStormApp \
  *      --url http://127.0.0.1:PORT/v2/x --go-file FILE [--kind socket] [--threads 16] \
  *      [--requests 10 | --duration-ms 10000] [--progress-ms 0] [--connect-timeout-ms 30000] \
- *      [--request-timeout-ms 30000] [--deadline-ms 120000] [--go-timeout-ms 60000] [--jmx]
+ *      [--request-timeout-ms 30000] [--deadline-ms 120000] [--go-timeout-ms 60000] [--jmx] [--warm-up]
  * </pre>
+ * With {@code --warm-up}, one connection to a listener of its own first (see {@link #warmUp()}).
  * Prints {@code READY threads=n} once every thread has its client, {@code GO atMs=<epoch ms>} when
  * the go file appeared, with {@code --progress-ms} a line {@code PROGRESS atMs=<epoch ms> ok=n
  * failed=n} that often, the first few failures as {@code FAILAT atMs=<epoch ms> <reason>}, then
@@ -38,7 +43,7 @@ public final class FleetStormApp {
 
     static final String USAGE = "FleetStormApp --url http://127.0.0.1:PORT/path --go-file FILE [--kind socket]"
             + " [--threads 16] [--requests 10 | --duration-ms 10000] [--progress-ms 0] [--connect-timeout-ms 30000]"
-            + " [--request-timeout-ms 30000] [--deadline-ms 120000] [--go-timeout-ms 60000] [--jmx]";
+            + " [--request-timeout-ms 30000] [--deadline-ms 120000] [--go-timeout-ms 60000] [--jmx] [--warm-up]";
 
     private static final int FAILURES_WITH_TIME = 20;
 
@@ -62,11 +67,12 @@ public final class FleetStormApp {
         int deadlineMs;
         int goTimeoutMs;
         boolean jmx;
+        boolean warmUp;
         Requester.Factory factory;
         try {
             Args args = Args.parse(argv, Set.of("kind", "url", "go-file", "threads", "requests", "duration-ms",
                     "progress-ms", "connect-timeout-ms", "request-timeout-ms", "deadline-ms", "go-timeout-ms"),
-                    Set.of("jmx"));
+                    Set.of("jmx", "warm-up"));
             kind = args.string("kind", "socket");
             target = Target.parse(args.required("url"));
             goFile = Path.of(args.required("go-file"));
@@ -77,11 +83,15 @@ public final class FleetStormApp {
             deadlineMs = args.integer("deadline-ms", 120_000, 1, Integer.MAX_VALUE);
             goTimeoutMs = args.integer("go-timeout-ms", 60_000, 1, Integer.MAX_VALUE);
             jmx = args.flag("jmx");
+            warmUp = args.flag("warm-up");
             factory = LoadClient.factory(kind, target, args.integer("connect-timeout-ms", 30_000, 0, Integer.MAX_VALUE),
                     args.integer("request-timeout-ms", 30_000, 0, Integer.MAX_VALUE));
         } catch (Args.UsageException e) {
             Args.exitWithUsage("FleetStormApp", USAGE, e);
             return;
+        }
+        if (warmUp) {
+            warmUp();
         }
         int exit;
         try (Requester.Factory f = factory) {
@@ -92,6 +102,21 @@ public final class FleetStormApp {
         }
         System.out.flush();
         System.exit(exit);
+    }
+
+    /**
+     * One connection to a listener of this JVM on another port: with the agent, the first connect
+     * waits until class rewriting is ready, so this gets it out of the way before READY (and the
+     * storms of the fleet then really start together). Not a fleet-capped destination.
+     */
+    private static void warmUp() throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.getLocalPort()), 30_000);
+            listener.accept().close();
+        }
+        System.out.println("WARMED");
+        System.out.flush();
     }
 
     private int run(String kind, Requester.Factory factory, Path goFile, int threads, int requests, int durationMs,
