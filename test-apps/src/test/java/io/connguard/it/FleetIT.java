@@ -107,8 +107,9 @@ class FleetIT {
                 .isEqualTo((long) MEMBERS * THREADS * REQUESTS);
         assertNoPassword(governed);
         assertFleetMBeans(governed);
-        long slowest = governed.stream().mapToLong(o -> Long.parseLong(o.result().get("elapsedMs"))).max().orElse(0);
-        System.out.println("FleetIT jdk" + jdk + " fleet run: server " + fleetStats + ", slowest member " + slowest + " ms");
+        System.out.println("FleetIT jdk" + jdk + " fleet run: server " + fleetStats + ", members took "
+                + governed.stream().map(o -> o.result().get("kind") + " " + o.result().get("elapsedMs") + " ms")
+                .collect(Collectors.joining(", ")));
 
         // The same JVMs, each with its own cap of 8 only: 4 x 8 connections overwhelm the server.
         SERVER.resetStats(0);
@@ -263,6 +264,8 @@ class FleetIT {
         for (JvmProcess p : started) {
             await(p, () -> p.stdoutLines().stream().anyMatch(l -> l.startsWith("READY ")), "READY of " + p.name());
         }
+        OpenSampler sampler = new OpenSampler();
+        sampler.start();
         Files.createFile(go);
         long goAt = System.currentTimeMillis();
         for (JvmProcess p : started) {
@@ -286,14 +289,19 @@ class FleetIT {
         for (JvmProcess p : started) {
             outs.add(new AppOutput(p, p.awaitExit(Duration.ofSeconds(60))));
         }
+        sampler.stop();
         Map<String, Long> stats = SERVER.stats();
+        String phases = "most connections open at the server, sampled: before the outage " + sampler.max(goAt, downAt)
+                + ", in its first 500 ms " + sampler.max(downAt, downAt + 500) + ", later in it " + sampler.max(downAt + 500, backAt)
+                + ", in the 1.5 s after Redis came back " + sampler.max(backAt, backAt + 1_500) + ", after that "
+                + sampler.max(backAt + 1_500, Long.MAX_VALUE);
         StringBuilder summary = new StringBuilder("FleetIT Redis " + outage + " at +" + (downAt - goAt) + " ms, back at +"
-                + (backAt - goAt) + " ms; server " + stats);
+                + (backAt - goAt) + " ms; server " + stats + "; " + phases);
         for (AppOutput out : outs) {
             String name = out.process().name();
             assertThat(out.exitCode()).as("exit code of %s", name).isZero();
-            assertThat(out.failed()).as("failed requests in %s (fallback %s x %s JVMs <= cap %s)\nserver %s",
-                    out.describe(), fallback, members, CAP, stats).isZero();
+            assertThat(out.failed()).as("failed requests in %s (fallback %s x %s JVMs <= cap %s)\nserver %s; %s",
+                    out.describe(), fallback, members, CAP, stats, phases).isZero();
             assertThat(Long.parseLong(out.result().get("maxRequestMs"))).as("slowest request of %s", out.describe())
                     .isLessThan(5_000L);
             List<String> down = out.stderrLines().stream().filter(l -> l.contains("cannot be reached"))
@@ -323,6 +331,39 @@ class FleetIT {
         assertThat(stats.get("peak")).as("server peak (stats %s)", stats).isBetween(1L, (long) CAP);
         assertNoPassword(outs);
         System.out.println(summary);
+    }
+
+    /** Polls the server's open count every few ms from the test JVM (no agent here), with the time of each sample. */
+    private static final class OpenSampler {
+        private final List<long[]> samples = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private volatile boolean running = true;
+        private final Thread thread = new Thread(this::run, "open-sampler");
+
+        void start() {
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void run() {
+            while (running) {
+                try {
+                    samples.add(new long[] {System.currentTimeMillis(), SERVER.stats().get("open")});
+                    Thread.sleep(5);
+                } catch (Throwable e) {
+                    return;
+                }
+            }
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.join(5_000);
+        }
+
+        /** The highest sample in [fromMs, toMs), or -1 without one. */
+        long max(long fromMs, long toMs) {
+            return samples.stream().filter(s -> s[0] >= fromMs && s[0] < toMs).mapToLong(s -> s[1]).max().orElse(-1);
+        }
     }
 
     // ---- 5. a bad CONNGUARD_FLEET_REDIS ----
