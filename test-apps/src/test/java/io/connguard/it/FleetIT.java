@@ -15,11 +15,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import io.connguard.testapps.client.FleetHoldApp;
@@ -36,12 +39,16 @@ import io.connguard.testapps.client.LoadClient;
  *       with only their own caps of 8 overwhelm it (so the fleet cap is what held), and so do they
  *       without the agent (so the rig cannot pass without ConnGuard); on JDK 17 and 25, with the
  *       Redis password in the URL and never in any output;</li>
- *   <li>a JVM holding every permit of a fleet cap of 4 is killed with {@code kill -9}: the JVM
- *       waiting for them gets them within the lease (3 s) plus a margin, never with more than 4
- *       open at the server;</li>
- *   <li>Redis stopped (or frozen) in the middle of a storm of three JVMs: each falls back to its
- *       local fallback cap of 2 with one warning, no request fails, requests keep completing during
- *       the outage, and each says once that the store is back after the restart;</li>
+ *   <li>a JVM holding every permit of a fleet cap of 4: a JVM with a 1 s queue timeout gets the
+ *       {@code ConnectionLimitException} naming the fleet-wide limit; then the holder is killed with
+ *       {@code kill -9} and the JVM waiting for the permits (its {@code status} fleet row says 4 in
+ *       use, none here) gets them within the lease (3 s) plus a margin, never with more than 4 open
+ *       at the server;</li>
+ *   <li>Redis stopped (or frozen with SIGSTOP) in the middle of a storm of three JVMs: each falls
+ *       back to its local fallback cap of 2 with one warning, no request fails (3 x 2 &lt;= 8),
+ *       requests keep completing during the outage, and each says once, within seconds, that the
+ *       store is back; the server's open connections, sampled every 5 ms, are named per phase in
+ *       every failure message and kept in {@code target/it-logs/FleetIT-outage-*-server-open.csv};</li>
  *   <li>a {@code CONNGUARD_FLEET_REDIS} that is not a Redis URL is one line on stderr and the JVM
  *       runs on, governed by its local caps.</li>
  * </ul>
@@ -181,6 +188,19 @@ class FleetIT {
             assertThat(waiter.stdoutLines()).as("the waiter got no connection while the holder held the fleet's %s: %s",
                     fleetCap, waiter.stdoutLines()).noneMatch(l -> l.startsWith("OPENED ") || l.startsWith("FAILED "));
             assertThat(maxOpen).as("server open connections while both run").isEqualTo(fleetCap);
+            // status shows the waiter's side of it: the fleet cap, fleet mode, no permit here, the fleet's 4 in use.
+            AgentCli status = AgentCli.run(Duration.ofSeconds(60), "status", waiter.pid());
+            assertThat(status.exitCode).as("%s", status).isZero();
+            assertThat(status.stdout).as("%s", status).doesNotContain(PASSWORD);
+            if (status.stdout.contains("FLEET LIMIT")) {
+                List<String> fleetRow = status.stdout.lines().filter(l -> l.startsWith("127.0.0.1:" + SERVER.port() + " "))
+                        .map(l -> List.of(l.trim().split("\\s+"))).filter(r -> r.size() > 2 && r.get(2).startsWith("f"))
+                        .findFirst().orElseThrow(() -> new AssertionError("no fleet row in\n" + status));
+                // HOST FLEET-LIMIT MODE PERMITS-HERE IN-USE-HERE FLEET-IN-USE FALLBACKS
+                assertThat(fleetRow.subList(1, 7)).as("fleet row of the waiter: %s", status)
+                        .containsExactly(String.valueOf(fleetCap), "fleet", "0", "0", String.valueOf(fleetCap), "0");
+            }
+            assertThat(waiter.stdoutLines()).as("the waiter still waits").noneMatch(l -> l.startsWith("OPENED "));
 
             long killedAt = System.currentTimeMillis();
             Process kill = new ProcessBuilder("kill", "-9", String.valueOf(holder.pid())).redirectErrorStream(true).start();
@@ -290,6 +310,7 @@ class FleetIT {
             outs.add(new AppOutput(p, p.awaitExit(Duration.ofSeconds(60))));
         }
         sampler.stop();
+        sampler.write(Artifacts.logDir().resolve("FleetIT-outage-" + outage + "-server-open.csv"), goAt, downAt, backAt);
         Map<String, Long> stats = SERVER.stats();
         String phases = "most connections open at the server, sampled: before the outage " + sampler.max(goAt, downAt)
                 + ", in its first 500 ms " + sampler.max(downAt, downAt + 500) + ", later in it " + sampler.max(downAt + 500, backAt)
@@ -316,7 +337,8 @@ class FleetIT {
             logTime(down.get(0)).ifPresent(t -> assertThat(t.toEpochMilli())
                     .as("the warning (%s) comes after Redis went away at %s", down.get(0), downAt).isGreaterThanOrEqualTo(downAt));
             logTime(back.get(0)).ifPresent(t -> assertThat(t.toEpochMilli())
-                    .as("the recovery (%s) comes after Redis came back at %s", back.get(0), backAt).isGreaterThanOrEqualTo(backAt));
+                    .as("the recovery (%s) comes after Redis came back at %s, within the probe interval (1 s) and a margin",
+                            back.get(0), backAt).isBetween(backAt, backAt + 3_000));
             long duringOutage = okAt(out.process(), backAt) - okAt(out.process(), downAt + 1_000);
             assertThat(duringOutage).as("requests of %s completed in the outage (from 1 s after it began until its end)", name)
                     .isGreaterThanOrEqualTo(10L);
@@ -324,8 +346,9 @@ class FleetIT {
             assertThat(afterBack).as("requests of %s completed after Redis came back", name).isPositive();
             summary.append("\n  ").append(name).append(": ").append(out.result()).append(", ").append(duringOutage)
                     .append(" ok in the outage; ").append(down.get(0)).append(" | ").append(back.get(0));
-            out.hostMBean(SERVER.port()).filter(m -> m.containsKey("FleetMode"))
-                    .ifPresent(m -> assertThat(m.get("FleetMode")).as("FleetMode after the recovery, %s", m).isEqualTo("fleet"));
+            out.hostMBean(SERVER.port()).filter(m -> m.containsKey("FleetMode")).ifPresent(m -> assertThat(m)
+                    .as("fleet attributes after the recovery").containsEntry("FleetMode", "fleet")
+                    .containsEntry("FleetLimit", String.valueOf(CAP)).containsEntry("FleetFallbacks", "1"));
         }
         assertThat(stats.get("refused")).as("server refusals (stats %s)", stats).isZero();
         assertThat(stats.get("peak")).as("server peak (stats %s)", stats).isBetween(1L, (long) CAP);
@@ -360,6 +383,19 @@ class FleetIT {
             thread.join(5_000);
         }
 
+        /** The samples as "ms after go,open" lines, with the outage's start and end as comments, for a look after a failure. */
+        void write(Path file, long goAt, long downAt, long backAt) {
+            StringBuilder sb = new StringBuilder("# ms after go, connections open at the server; Redis went away at "
+                    + (downAt - goAt) + " ms and came back at " + (backAt - goAt) + " ms\n");
+            samples.forEach(s -> sb.append(s[0] - goAt).append(',').append(s[1]).append('\n'));
+            try {
+                Files.createDirectories(file.getParent());
+                Files.writeString(file, sb);
+            } catch (java.io.IOException e) {
+                System.err.println("FleetIT: cannot write " + file + ": " + e);
+            }
+        }
+
         /** The highest sample in [fromMs, toMs), or -1 without one. */
         long max(long fromMs, long toMs) {
             return samples.stream().filter(s -> s[0] >= fromMs && s[0] < toMs).mapToLong(s -> s[1]).max().orElse(-1);
@@ -368,14 +404,19 @@ class FleetIT {
 
     // ---- 5. a bad CONNGUARD_FLEET_REDIS ----
 
+    static Stream<Arguments> badFleetRedisUrls() {
+        return Stream.of(Arguments.of("http", "http://x"),
+                Arguments.of("http-with-password", "http://admin:" + PASSWORD + "@127.0.0.1:6379"));
+    }
+
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"http://x", "http://admin:" + PASSWORD + "@127.0.0.1:6379"})
-    void aFleetRedisThatIsNotARedisUrlIsOneLineAndTheJvmRunsOnGovernedLocally(String value) {
+    @MethodSource("badFleetRedisUrls")
+    void aFleetRedisThatIsNotARedisUrlIsOneLineAndTheJvmRunsOnGovernedLocally(String label, String value) {
         AppOutput out = jvms.run(jvms.java(17).agent()
                 .env("CONNGUARD_HOST_LIMITS", Storm.HOST_LIMITS)
                 .env("CONNGUARD_FLEET_REDIS", value)
                 .env("CONNGUARD_FLEET_LIMITS", hostLimit(CAP))
-                .main(LoadClient.class).args(Storm.loadArgs(SERVER, "socket", false)));
+                .main(LoadClient.class).args(Storm.loadArgs(SERVER, "socket", true)));
 
         List<String> errors = out.stderrLines().stream().filter(l -> l.contains("connguard: CONNGUARD_FLEET_REDIS"))
                 .collect(Collectors.toList());
@@ -385,6 +426,8 @@ class FleetIT {
         assertThat(out.stderrLines()).noneMatch(l -> l.startsWith("\tat "));
         assertNoPassword(List.of(out));
         Storm.assertGoverned(out, SERVER);
+        out.hostMBean(SERVER.port()).filter(m -> m.containsKey("FleetMode"))
+                .ifPresent(m -> assertThat(m).as("fleet mode is off").containsEntry("FleetMode", "none"));
     }
 
     // ---- helpers ----
