@@ -114,6 +114,12 @@ class FleetIT {
                 .isEqualTo((long) MEMBERS * THREADS * REQUESTS);
         assertNoPassword(governed);
         assertFleetMBeans(governed);
+        // Fair across JVMs: they share the cap, so they end close together; a JVM that hogged the
+        // permits would end long before the others (or one starved long after).
+        long fastest = governed.stream().mapToLong(o -> Long.parseLong(o.result().get("elapsedMs"))).min().orElse(0);
+        long slowest = governed.stream().mapToLong(o -> Long.parseLong(o.result().get("elapsedMs"))).max().orElse(0);
+        assertThat(fastest * 2).as("the fastest member (%s ms) took at least half as long as the slowest (%s ms)", fastest, slowest)
+                .isGreaterThanOrEqualTo(slowest);
         System.out.println("FleetIT jdk" + jdk + " fleet run: server " + fleetStats + ", members took "
                 + governed.stream().map(o -> o.result().get("kind") + " " + o.result().get("elapsedMs") + " ms")
                 .collect(Collectors.joining(", ")));
