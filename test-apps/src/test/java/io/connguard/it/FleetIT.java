@@ -199,12 +199,14 @@ class FleetIT {
             assertThat(status.exitCode).as("%s", status).isZero();
             assertThat(status.stdout).as("%s", status).doesNotContain(PASSWORD);
             if (status.stdout.contains("FLEET LIMIT")) {
-                List<String> fleetRow = status.stdout.lines().filter(l -> l.startsWith("127.0.0.1:" + SERVER.port() + " "))
-                        .map(l -> List.of(l.trim().split("\\s+"))).filter(r -> r.size() > 2 && r.get(2).startsWith("f"))
-                        .findFirst().orElseThrow(() -> new AssertionError("no fleet row in\n" + status));
-                // HOST FLEET-LIMIT MODE PERMITS-HERE IN-USE-HERE FLEET-IN-USE FALLBACKS
-                assertThat(fleetRow.subList(1, 7)).as("fleet row of the waiter: %s", status)
-                        .containsExactly(String.valueOf(fleetCap), "fleet", "0", "0", String.valueOf(fleetCap), "0");
+                Map<String, String> fleetRow = fleetRow(status, "127.0.0.1:" + SERVER.port());
+                assertThat(fleetRow).as("fleet row of the waiter: %s", status)
+                        .containsEntry("FLEET LIMIT", String.valueOf(fleetCap)).containsEntry("MODE", "fleet")
+                        .containsEntry("PERMITS HERE", "0").containsEntry("IN USE HERE", "0")
+                        .containsEntry("FLEET IN USE", String.valueOf(fleetCap));
+                if (fleetRow.containsKey("FALLBACKS")) {
+                    assertThat(fleetRow.get("FALLBACKS")).as("fallbacks: %s", status).isEqualTo("0");
+                }
             }
             assertThat(waiter.stdoutLines()).as("the waiter still waits").noneMatch(l -> l.startsWith("OPENED "));
 
@@ -356,8 +358,16 @@ class FleetIT {
                     .as("fleet attributes after the recovery").containsEntry("FleetMode", "fleet")
                     .containsEntry("FleetLimit", String.valueOf(CAP)).containsEntry("FleetFallbacks", "1"));
         }
-        assertThat(stats.get("refused")).as("server refusals (stats %s)", stats).isZero();
-        assertThat(stats.get("peak")).as("server peak (stats %s)", stats).isBetween(1L, (long) CAP);
+        assertThat(stats.get("refused")).as("server refusals (stats %s; %s)", stats, phases).isZero();
+        assertThat(stats.get("peak")).as("server peak (stats %s; %s)", stats, phases).isBetween(1L, (long) CAP);
+        // When Redis comes back the fleet holds at most 3 x 2 fallback connections; re-claiming them
+        // keeps it at 6, and new connects may only fill it up to the cap. The server counts a closed
+        // connection until it has processed the FIN, hence the 2 of slack; the samples before the
+        // outage show what that slack is for. More means new connects were admitted above the cap
+        // while other JVMs' fallback connections were not yet known to the store.
+        assertThat(sampler.max(backAt, backAt + 1_500))
+                .as("most connections open at the server in the 1.5 s after Redis came back (%s)", phases)
+                .isLessThanOrEqualTo(CAP + 2L);
         assertNoPassword(outs);
         System.out.println(summary);
     }
@@ -488,6 +498,32 @@ class FleetIT {
                 assertThat(Long.parseLong(host.get("FleetInUse"))).as("FleetInUse %s", host).isBetween(0L, (long) CAP);
             }
         }
+    }
+
+    /**
+     * The row of {@code host} in the fleet table of {@code status}, by column name: the header's
+     * names are separated by two or more spaces (a name may have single spaces in it), the row's
+     * values by whitespace.
+     */
+    private static Map<String, String> fleetRow(AgentCli status, String host) {
+        List<String> lines = status.stdout.lines().collect(Collectors.toList());
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("HOST") && lines.get(i).contains("FLEET LIMIT")) {
+                String[] names = lines.get(i).trim().split("\\s{2,}");
+                for (String line : lines.subList(i + 1, lines.size())) {
+                    if (line.startsWith(host + " ")) {
+                        String[] values = line.trim().split("\\s+");
+                        assertThat(values).as("fleet row %s under %s", line, lines.get(i)).hasSameSizeAs(names);
+                        Map<String, String> row = new LinkedHashMap<>();
+                        for (int c = 0; c < names.length; c++) {
+                            row.put(names[c], values[c]);
+                        }
+                        return row;
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no fleet row for " + host + " in\n" + status);
     }
 
     /** No output line of any of these JVMs carries the Redis password. */
