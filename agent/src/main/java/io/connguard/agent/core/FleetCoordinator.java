@@ -40,6 +40,8 @@ public final class FleetCoordinator {
     static final long BUSY_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /** How often a busy JVM holding permits asks whether other JVMs wait (the fairness latency). */
     static final long CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** How long after a fallback began a JVM keeps its first, narrower cap (see toFallback). */
+    static final long WIDEN_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** After the store answers again, how long a JVM keeps its fallback cap while every JVM re-claims. */
     static final long REJOIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1_500);
     /** In fallback, how often the thread tries the store again. */
@@ -204,6 +206,7 @@ public final class FleetCoordinator {
                         busy |= exchangeIfDue(f, now);
                     } else {
                         f.adjust(f.toReturn.getAndSet(0)); // released while contended, just before the fallback
+                        widenFallback(f, now);
                         if (now - f.nextProbeNanos >= 0) {
                             f.nextProbeNanos = now + PROBE_NANOS;
                             recover(f);
@@ -367,16 +370,39 @@ public final class FleetCoordinator {
         f.grants.add(r.granted());
     }
 
+    /**
+     * The store's permits are lost to this JVM (its lease runs out there); a local cap takes over,
+     * counting the connections that are open now. At first that cap is what this JVM held plus the
+     * room the fleet had at the last exchange, at least 1 and never more than the fallback cap: other
+     * JVMs may still have their fleet share open, so a JVM that held one permit of a full fleet does
+     * not jump to the fallback cap while theirs are still open. Two seconds later (or a lease, if
+     * shorter), when the connections other JVMs had open over their own fallback cap have mostly
+     * closed, the fallback cap.
+     */
     private void toFallback(FleetHost f) {
         f.fleetMode = false;
         f.contended = false;
         f.fallbacks.increment();
+        f.fallbackSinceNanos = System.nanoTime();
         int ret = f.toReturn.getAndSet(0);
-        // The store's permits are lost to this JVM (its lease runs out there); the local fallback
-        // cap takes over, counting the connections that are open now.
-        f.adjust(fallbackAllowance() - f.allowance + ret);
-        f.allowance = fallbackAllowance();
+        int target = fallbackAllowance();
+        if (fallbackLimit > 0 && f.fleetInUse >= 0 && f.allowance < target) {
+            long room = Math.max(0, f.cap() - f.fleetInUse);
+            target = (int) Math.max(1, Math.min(target, f.allowance + room)); // at least 1: keep working
+        }
+        f.adjust(target - f.allowance + ret);
+        f.allowance = target;
         f.fleetInUse = -1;
+    }
+
+    /** {@link #WIDEN_NANOS} (or a lease, if shorter) after the fallback began, the full fallback cap. */
+    private void widenFallback(FleetHost f, long now) {
+        if (!f.fleetMode && f.rejoinUntilNanos == 0 && f.allowance < fallbackAllowance()
+                && now - f.fallbackSinceNanos > Math.min(leaseNanos, WIDEN_NANOS)) {
+            int delta = fallbackAllowance() - f.allowance;
+            f.allowance = fallbackAllowance();
+            f.adjust(delta);
+        }
     }
 
     /**

@@ -47,6 +47,7 @@ public final class FleetHost {
     /** Connects of this JVM in the fleet's line at the last exchange (their tickets stay until told otherwise). */
     volatile int lastPending;
     volatile long nextProbeNanos;
+    volatile long fallbackSinceNanos;
     /** While the store answers again but other JVMs may not have re-claimed yet: when fleet mode resumes; 0 = not rejoining. */
     volatile long rejoinUntilNanos;
     volatile long lastActiveNanos = System.nanoTime();
