@@ -103,7 +103,7 @@ public final class HostLimits {
             }
         }
         // A pattern named twice in a list of patterns is harmless: no problem to report.
-        return freeze(exact, suffixes, wildcard, patterns ? new ArrayList<>() : problems);
+        return freeze(exact, suffixes, wildcard, patterns ? new ArrayList<>() : problems, setting);
     }
 
     /** For a list of patterns ({@link #parsePatterns}): whether one of them matches {@code host:port}. */
@@ -288,12 +288,12 @@ public final class HostLimits {
     }
 
     private static HostLimits freeze(TreeMap<String, Rules> exact, TreeMap<String, Rules> suffixes,
-                                     Rules wildcard, List<String> problems) {
+                                     Rules wildcard, List<String> problems, Setting setting) {
         StringBuilder spec = new StringBuilder();
         Map<String, PortLimits> exactLimits = new HashMap<>();
         for (Map.Entry<String, Rules> e : exact.entrySet()) {
             String display = e.getKey().indexOf(':') >= 0 ? "[" + e.getKey() + "]" : e.getKey();
-            exactLimits.put(e.getKey(), e.getValue().freeze(display, spec, problems));
+            exactLimits.put(e.getKey(), e.getValue().freeze(display, spec, problems, setting));
         }
         List<Map.Entry<String, Rules>> bySuffix = new ArrayList<>(suffixes.entrySet());
         // Stable sort: equally long suffixes stay alphabetical, so the spec is canonical.
@@ -302,9 +302,9 @@ public final class HostLimits {
         PortLimits[] suffixLimits = new PortLimits[bySuffix.size()];
         for (int i = 0; i < suffixArray.length; i++) {
             suffixArray[i] = bySuffix.get(i).getKey();
-            suffixLimits[i] = bySuffix.get(i).getValue().freeze("*" + suffixArray[i], spec, problems);
+            suffixLimits[i] = bySuffix.get(i).getValue().freeze("*" + suffixArray[i], spec, problems, setting);
         }
-        PortLimits wildcardLimits = wildcard.isEmpty() ? null : wildcard.freeze("*", spec, problems);
+        PortLimits wildcardLimits = wildcard.isEmpty() ? null : wildcard.freeze("*", spec, problems, setting);
         if (spec.length() == 0) {
             return EMPTY;
         }
@@ -332,7 +332,7 @@ public final class HostLimits {
         }
 
         /** Appends this host's entries to {@code spec}, port-specific first, and reports duplicates. */
-        PortLimits freeze(String display, StringBuilder spec, List<String> problems) {
+        PortLimits freeze(String display, StringBuilder spec, List<String> problems, Setting setting) {
             int[] portArray = new int[ports.size()];
             int[] limitArray = new int[ports.size()];
             int i = 0;
@@ -345,7 +345,7 @@ public final class HostLimits {
                 append(spec, display, anyPort);
             }
             for (String duplicate : duplicates) {
-                problems.add(Setting.HOST_LIMITS.displayName() + ": entry " + Values.quote(duplicate)
+                problems.add(setting.displayName() + ": entry " + Values.quote(duplicate)
                         + " repeats a pattern given earlier; the last entry for a pattern applies");
             }
             return new PortLimits(anyPort, portArray, limitArray);

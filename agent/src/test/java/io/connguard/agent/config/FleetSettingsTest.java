@@ -74,6 +74,13 @@ class FleetSettingsTest {
     }
 
     @Test
+    void aRepeatedFleetPatternIsReportedUnderItsOwnSetting() {
+        AgentConfig c = env("CONNGUARD_FLEET_REDIS", "redis://r", "CONNGUARD_FLEET_LIMITS", "harbor=8,harbor=4");
+        assertThat(c.problems()).singleElement().asString().startsWith("CONNGUARD_FLEET_LIMITS").contains("repeats");
+        assertThat(c.fleetLimitFor("harbor", 443)).isEqualTo(4);
+    }
+
+    @Test
     void halfAFleetIsReported() {
         assertThat(env("CONNGUARD_FLEET_LIMITS", "harbor=8").problems()).singleElement().asString()
                 .contains("CONNGUARD_FLEET_LIMITS").contains("CONNGUARD_FLEET_REDIS is not");
