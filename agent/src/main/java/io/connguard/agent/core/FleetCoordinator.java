@@ -54,9 +54,6 @@ public final class FleetCoordinator {
 
         default void recovered(FleetBackend backend) {
         }
-
-        default void syncTook(long nanos) {
-        }
     }
 
     private final FleetBackend backend;
@@ -363,7 +360,6 @@ public final class FleetCoordinator {
         lastSyncNanos = took;
         f.lastExchangeNanos = took;
         syncs.increment();
-        events.syncTook(took);
         f.fleetInUse = r.fleetInUse();
         f.contended = r.othersWaiting() > 0;
         f.lastSyncNanos = System.nanoTime();

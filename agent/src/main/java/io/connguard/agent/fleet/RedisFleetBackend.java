@@ -13,7 +13,7 @@ import java.util.UUID;
 /**
  * The fleet's permits in Redis: one Lua script ({@code fleet-permits.lua}) does every exchange
  * atomically on Redis's own clock, so no JVM's clock and no read-modify-write across round trips
- * decides anything. Per destination and fleet, six keys share one hash tag
+ * decides anything. Per destination and fleet, five keys share one hash tag
  * ({@code {connguard:<fleet>:<host>:<port>}}), so Redis Cluster keeps them on one node.
  *
  * <p>Only the coordinator's thread calls {@link #sync}; the connection is made on first use and
@@ -61,11 +61,10 @@ public final class RedisFleetBackend implements FleetBackend {
     @Override
     public Sync sync(HostKey host, int cap, int held, int pending, int extra) throws Exception {
         String tag = "{connguard:" + fleet + ":" + host.host() + ":" + host.port() + "}:";
-        List<String> keys = List.of(tag + "holders", tag + "counts", tag + "queue", tag + "waiters", tag + "tickets",
-                tag + "meta");
+        List<String> keys = List.of(tag + "holders", tag + "counts", tag + "queue", tag + "waiters", tag + "meta");
         List<String> args = List.of(holder, Integer.toString(cap), Long.toString(leaseMillis),
                 Long.toString(ticketLeaseMillis), Integer.toString(held), Integer.toString(pending),
-                Integer.toString(extra), "");
+                Integer.toString(extra));
         RedisConnection c = connection;
         long[] r;
         try {

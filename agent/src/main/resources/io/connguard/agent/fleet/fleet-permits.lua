@@ -2,13 +2,12 @@
 -- Every call tells Redis what this JVM (the holder) holds and how many local connects wait; the
 -- script reconciles, purges dead JVMs by Redis's own clock, and grants what fairness allows.
 --
--- KEYS (one host of one fleet; all six share a hash tag, e.g. {connguard:<fleet>:<host:port>}):
+-- KEYS (one host of one fleet; all five share a hash tag, e.g. {connguard:<fleet>:<host:port>}):
 --   1 holders  ZSET  holder -> lease expiry (ms, Redis clock)
 --   2 counts   HASH  holder -> permits held by that JVM (one entry per JVM, whatever the count)
 --   3 queue    ZSET  "holder#seq" -> seq         (one ticket per waiting connect, FIFO by seq)
 --   4 waiters  ZSET  holder -> ticket lease expiry (ms)
---   5 tickets  HASH  holder -> tickets of that JVM in the queue
---   6 meta     HASH  used -> sum of counts, seq -> last ticket number
+--   5 meta     HASH  seq -> last ticket number, used -> sum of counts (for people; never read)
 -- ARGV:
 --   1 holder    this JVM's id, unique per JVM run, no '#' in it (e.g. host/pid/random)
 --   2 cap       the fleet cap for this host
@@ -18,7 +17,6 @@
 --   6 pending   local connects waiting for a permit now, at most cap (a JVM never needs more
 --               tickets than the cap to hold its place; this bounds the queue to JVMs x cap)
 --   7 extra     surplus permits wanted beyond pending (block grant), given only when nobody waits
---   8 channel   a pub/sub channel to PUBLISH on when permits came back while tickets wait, or ''
 -- Returns {granted, used (fleet-wide, after), queue length, own tickets left, own tickets ahead
 --          of the first free slot (0 = at the head), now ms}
 -- Needs Redis >= 5.0 (effects replication, so TIME before writes is allowed).
@@ -30,7 +28,6 @@ local tlease = tonumber(ARGV[4])
 local held = tonumber(ARGV[5])
 local pending = tonumber(ARGV[6])
 local extra = tonumber(ARGV[7])
-local channel = ARGV[8]
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -58,7 +55,6 @@ if #deadw > 0 then
   for _, h in ipairs(deadw) do
     gone[h .. '#'] = true
     redis.call('ZREM', KEYS[4], h)
-    redis.call('HDEL', KEYS[5], h)
   end
   for _, ticket in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
     local h = string.match(ticket, '^(.*#)%d+$')
@@ -72,7 +68,6 @@ end
 --    cannot leak or double-count permits).
 local before = tonumber(redis.call('HGET', KEYS[2], holder) or '0')
 used = used - before + held
-local released = held < before
 
 -- 3. Tickets: exactly `pending` of them while connects wait; the youngest go first.
 local prefix = holder .. '#'
@@ -106,11 +101,11 @@ elseif pending > 0 then
   if own < pending then
     -- Ticket numbers only grow, even if the counter was lost: never behind the newest ticket.
     local newest = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
-    local seq = tonumber(redis.call('HGET', KEYS[6], 'seq') or '0')
+    local seq = tonumber(redis.call('HGET', KEYS[5], 'seq') or '0')
     if newest[2] and tonumber(newest[2]) > seq then
-      redis.call('HSET', KEYS[6], 'seq', newest[2])
+      redis.call('HSET', KEYS[5], 'seq', newest[2])
     end
-    local last = redis.call('HINCRBY', KEYS[6], 'seq', pending - own)
+    local last = redis.call('HINCRBY', KEYS[5], 'seq', pending - own)
     for seq = last - (pending - own) + 1, last do
       redis.call('ZADD', KEYS[3], seq, prefix .. seq)
     end
@@ -155,18 +150,13 @@ else
   redis.call('ZREM', KEYS[1], holder)
 end
 if own > 0 then
-  redis.call('HSET', KEYS[5], holder, own)
   redis.call('ZADD', KEYS[4], now + tlease, holder)
 else
-  redis.call('HDEL', KEYS[5], holder)
   redis.call('ZREM', KEYS[4], holder)
 end
-redis.call('HSET', KEYS[6], 'used', used)
+redis.call('HSET', KEYS[5], 'used', used)
 
 queued = redis.call('ZCARD', KEYS[3])
-if released and queued > 0 and channel ~= '' and used < cap then
-  redis.call('PUBLISH', channel, 'free')
-end
 
 -- 5. Position: own tickets wait behind `ahead` tickets beyond the free slots.
 local ahead = 0
