@@ -26,7 +26,7 @@ import java.util.Set;
  * java --add-opens java.net.http/jdk.internal.net.http=ALL-UNNAMED -cp connguard-test-apps.jar \
  *      io.connguard.testapps.client.HttpClientReclaimApp --url http://127.0.0.1:P/v2/x [--rounds 20]
  * </pre>
- * Prints {@code RECLAIMAPP ok=<n> rounds=<n> opened=<size of openedConnections, or unknown>}, then
+ * Prints {@code RECLAIMAPP ok=<n> rounds=<n> opened=<size of openedConnections, absent where the JDK has no such set, or unknown>}, then
  * the JMX lines.
  */
 public final class HttpClientReclaimApp {
@@ -69,7 +69,14 @@ public final class HttpClientReclaimApp {
             Field impl = client.getClass().getDeclaredField("impl");
             impl.setAccessible(true);
             Object clientImpl = impl.get(client);
-            Field opened = clientImpl.getClass().getDeclaredField("openedConnections");
+            Field opened;
+            try {
+                opened = clientImpl.getClass().getDeclaredField("openedConnections");
+            } catch (NoSuchFieldException e) {
+                // JDK 17.0.15 and earlier updates keep no set of opened connections (a later 17.0.x
+                // update added HttpClientImpl.openedConnections): there is nothing to remember.
+                return "absent";
+            }
             opened.setAccessible(true);
             return Integer.toString(((Collection<?>) opened.get(clientImpl)).size());
         } catch (ReflectiveOperationException | RuntimeException e) {
