@@ -3,7 +3,7 @@ package io.connguard.agent;
 import io.connguard.agent.config.Durations;
 import io.connguard.agent.config.LogLevel;
 import io.connguard.agent.core.Borrow;
-import io.connguard.agent.core.FleetHost;
+import io.connguard.agent.core.fleet.FleetHost;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.Lease;

@@ -2,12 +2,12 @@ package io.connguard.agent;
 
 import io.connguard.agent.config.AgentConfig;
 import io.connguard.agent.core.Governor;
-import io.connguard.agent.core.FleetCoordinator;
-import io.connguard.agent.core.FleetSlotStore;
+import io.connguard.agent.core.fleet.FleetCoordinator;
+import io.connguard.agent.core.fleet.FleetSlotStore;
 import io.connguard.agent.core.LocalSlotStore;
 import io.connguard.agent.core.SlotStore;
-import io.connguard.agent.fleet.FleetLog;
-import io.connguard.agent.fleet.RedisFleetBackend;
+import io.connguard.agent.fleet.redis.FleetLog;
+import io.connguard.agent.fleet.redis.RedisFleetBackend;
 import io.connguard.agent.core.StackMode;
 import io.connguard.agent.instrument.Instrumenter;
 import io.connguard.agent.jmx.JmxRegistrar;

@@ -16,7 +16,7 @@ import io.connguard.bootstrap.HookHandler;
 
 import java.io.Closeable;
 import java.lang.ref.WeakReference;
-import io.connguard.agent.fleet.AgentSocket;
+import io.connguard.agent.fleet.redis.AgentSocket;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;

@@ -1,6 +1,7 @@
 package io.connguard.agent.core;
 
 import io.connguard.ConnectionLimitException;
+import io.connguard.agent.core.fleet.FleetHost;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;

@@ -1,5 +1,7 @@
 package io.connguard.agent.core;
 
+import io.connguard.agent.core.fleet.FleetHost;
+
 /**
  * Slot accounting for one destination: how many connections may be open, and the fair line of
  * connects waiting for one. The local, in-process {@link LocalSlotStore} is the default; a

@@ -1,5 +1,6 @@
 package io.connguard.agent.core;
 
+import io.connguard.agent.core.fleet.FleetHost;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,6 +1,6 @@
 package io.connguard.agent.jmx;
 
-import io.connguard.agent.core.FleetCoordinator;
+import io.connguard.agent.core.fleet.FleetCoordinator;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.Borrow;

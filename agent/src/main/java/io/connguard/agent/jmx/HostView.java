@@ -1,7 +1,7 @@
 package io.connguard.agent.jmx;
 
 import io.connguard.agent.core.Governor;
-import io.connguard.agent.core.FleetHost;
+import io.connguard.agent.core.fleet.FleetHost;
 import io.connguard.agent.core.HostState;
 
 /** Reads one {@link HostState}; the only write goes through {@link Governor#setLimit}. */

@@ -94,8 +94,8 @@ class HostMetersTest {
 
     @Test
     void fleetCappedDestinationsAlsoGetFleetMeters() throws Exception {
-        io.connguard.agent.core.FleetCoordinator fleet = new io.connguard.agent.core.FleetCoordinator(
-                new io.connguard.agent.core.FleetBackend() {
+        io.connguard.agent.core.fleet.FleetCoordinator fleet = new io.connguard.agent.core.fleet.FleetCoordinator(
+                new io.connguard.agent.core.fleet.FleetBackend() {
                     @Override
                     public Sync sync(io.connguard.agent.core.HostKey host, int cap, int held, int pending, int extra) {
                         return new Sync(pending + extra, held + pending + extra, 0);
@@ -105,14 +105,14 @@ class HostMetersTest {
                     public String describe() {
                         return "test store";
                     }
-                }, 2, 10_000, new io.connguard.agent.core.FleetCoordinator.Events() {
+                }, 2, 10_000, new io.connguard.agent.core.fleet.FleetCoordinator.Events() {
                 }, r -> {
                     Thread t = new Thread(r);
                     t.setDaemon(true);
                     return t;
                 });
         try {
-            Governor g = new Governor((h, p) -> 0, new io.connguard.agent.core.FleetSlotStore(new LocalSlotStore(),
+            Governor g = new Governor((h, p) -> 0, new io.connguard.agent.core.fleet.FleetSlotStore(new LocalSlotStore(),
                     (h, p) -> h.equals("harbor") ? 8 : 0, fleet), 5_000, 10, listener);
             Object c = new Object();
             assertThat(g.beforeConnect(c, "harbor", 443, 0, true)).isNotInstanceOf(Exception.class);

@@ -1,4 +1,6 @@
-package io.connguard.agent.core;
+package io.connguard.agent.core.fleet;
+
+import io.connguard.agent.core.HostKey;
 
 /**
  * The shared store of fleet permits: Redis in the agent, an in-memory store in tests. Only the

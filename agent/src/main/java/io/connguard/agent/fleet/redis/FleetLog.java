@@ -1,7 +1,7 @@
-package io.connguard.agent.fleet;
+package io.connguard.agent.fleet.redis;
 
-import io.connguard.agent.core.FleetBackend;
-import io.connguard.agent.core.FleetCoordinator;
+import io.connguard.agent.core.fleet.FleetBackend;
+import io.connguard.agent.core.fleet.FleetCoordinator;
 import io.connguard.agent.log.AgentLog;
 
 /** The fleet coordinator's log lines: one when the store goes away, one when it is back. */

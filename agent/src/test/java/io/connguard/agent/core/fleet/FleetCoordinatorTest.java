@@ -1,6 +1,9 @@
-package io.connguard.agent.core;
+package io.connguard.agent.core.fleet;
 
 import io.connguard.ConnectionLimitException;
+import io.connguard.agent.core.Governor;
+import io.connguard.agent.core.HostKey;
+import io.connguard.agent.core.LocalSlotStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

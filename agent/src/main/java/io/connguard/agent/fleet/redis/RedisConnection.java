@@ -1,4 +1,4 @@
-package io.connguard.agent.fleet;
+package io.connguard.agent.fleet.redis;
 
 import io.connguard.agent.config.RedisUrl;
 import redis.clients.jedis.DefaultJedisClientConfig;

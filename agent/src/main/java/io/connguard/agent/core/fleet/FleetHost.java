@@ -1,5 +1,6 @@
-package io.connguard.agent.core;
+package io.connguard.agent.core.fleet;
 
+import io.connguard.agent.core.HostKey;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,7 +1,7 @@
-package io.connguard.agent.fleet;
+package io.connguard.agent.fleet.redis;
 
 import io.connguard.agent.config.RedisUrl;
-import io.connguard.agent.core.FleetBackend;
+import io.connguard.agent.core.fleet.FleetBackend;
 import io.connguard.agent.core.HostKey;
 
 import java.io.IOException;

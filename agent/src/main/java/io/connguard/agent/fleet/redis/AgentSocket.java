@@ -1,4 +1,4 @@
-package io.connguard.agent.fleet;
+package io.connguard.agent.fleet.redis;
 
 import java.net.Socket;
 

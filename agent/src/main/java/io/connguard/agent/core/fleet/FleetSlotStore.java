@@ -1,4 +1,9 @@
-package io.connguard.agent.core;
+package io.connguard.agent.core.fleet;
+
+import io.connguard.agent.core.Governor;
+import io.connguard.agent.core.HostKey;
+import io.connguard.agent.core.HostSlots;
+import io.connguard.agent.core.SlotStore;
 
 /**
  * Slots for a fleet: every destination keeps its local cap ({@code CONNGUARD_HOST_LIMITS}), and a

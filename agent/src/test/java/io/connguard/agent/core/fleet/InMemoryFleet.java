@@ -1,5 +1,6 @@
-package io.connguard.agent.core;
+package io.connguard.agent.core.fleet;
 
+import io.connguard.agent.core.HostKey;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
