@@ -3,13 +3,17 @@ package io.connguard.agent;
 import io.connguard.agent.config.Durations;
 import io.connguard.agent.config.LogLevel;
 import io.connguard.agent.core.Borrow;
-import io.connguard.agent.core.fleet.FleetHost;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.Lease;
+import io.connguard.agent.core.Refusal;
+import io.connguard.agent.core.fleet.FleetBackend;
+import io.connguard.agent.core.fleet.FleetCoordinator;
 import io.connguard.agent.jmx.JmxRegistrar;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.metrics.HostMeterBinder;
+import io.connguard.agent.text.LeakReports;
+import io.connguard.agent.text.Sentences;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -18,11 +22,11 @@ import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * What the core's events turn into: log lines, the JMX registrar's work, the leak reaper's start,
- * and the short list of recent leaks that JMX shows. Each log line says what happened, to which
- * host, and what the user can change.
+ * What the core's events turn into: log lines (worded by {@link Sentences} and {@link LeakReports}),
+ * the JMX registrar's work, the leak reaper's start, and the short list of recent leaks that JMX
+ * shows.
  */
-final class AgentEvents implements Governor.Listener {
+final class AgentEvents implements Governor.Listener, FleetCoordinator.Events {
 
     private static final int RECENT_LEAKS = 100;
 
@@ -61,8 +65,7 @@ final class AgentEvents implements Governor.Listener {
         if (m != null) {
             m.hostAdded(host);
         }
-        AgentLog.debug("connguard: new destination " + host.key() + ", limit "
-                + (host.limit() == 0 ? "none" : Integer.toString(host.limit())));
+        AgentLog.debug(Sentences.newDestination(host));
     }
 
     void setLeakSettings(long thresholdMillis, String stacksMode) {
@@ -126,17 +129,8 @@ final class AgentEvents implements Governor.Listener {
     }
 
     @Override
-    public void queueTimedOut(HostState host, long waitedMillis, boolean callerTimeout) {
-        FleetHost f = host.fleet();
-        String limit = f == null ? "limit " + host.limit()
-                : f.fleetMode() ? "fleet-wide limit " + f.cap() + (host.limit() > 0 ? ", limit here " + host.limit() : "")
-                : "fallback limit " + (f.allowance() == 0 ? "none" : Integer.toString(f.allowance()))
-                        + " while the fleet store cannot be used" + (host.limit() > 0 ? ", limit here " + host.limit() : "");
-        AgentLog.warn("connguard: connect to " + host.key() + " gave up after waiting " + waitedMillis
-                + " ms for a slot (" + limit + ", " + host.queued() + " waiting"
-                + (callerTimeout ? ", bounded by the caller's connect timeout" : "")
-                + "); raise " + (f == null ? "CONNGUARD_HOST_LIMITS" : f.fleetMode() ? "CONNGUARD_FLEET_LIMITS"
-                : "CONNGUARD_FLEET_FALLBACK_LIMIT") + " for this host or CONNGUARD_QUEUE_TIMEOUT");
+    public void queueTimedOut(HostState host, Refusal refusal) {
+        AgentLog.warn(Sentences.queueTimedOut(refusal));
     }
 
     @Override
@@ -148,26 +142,31 @@ final class AgentEvents implements Governor.Listener {
     }
 
     @Override
-    public void queueFull(HostState host) {
-        AgentLog.once(LogLevel.WARN, "queue-full:" + host.key(), "connguard: connects to " + host.key()
-                + " are refused at once because the line of waiting connects is full (CONNGUARD_QUEUE_MAX);"
-                + " raise CONNGUARD_QUEUE_MAX or the host's limit (logged once per host)", null);
+    public void queueFull(HostState host, Refusal refusal) {
+        AgentLog.once(LogLevel.WARN, "queue-full:" + host.key(), Sentences.queueFull(refusal), null);
     }
 
     @Override
     public void ungoverned(HostState host, String threadName) {
-        FleetHost f = host.fleet();
-        AgentLog.once(LogLevel.WARN, "ungoverned:" + host.key(), "connguard: a connect to " + host.key()
-                + " on thread \"" + threadName + "\" went ahead " + (f == null ? "over the limit of " + host.limit()
-                : "without a fleet permit (none was spare in this JVM; fleet-wide limit " + f.cap() + ")")
-                + ": non-blocking connects and event-loop threads never wait for a slot; counted as Ungoverned in"
-                + " JMX (logged once per host)", null);
+        AgentLog.once(LogLevel.WARN, "ungoverned:" + host.key(), Sentences.ungoverned(host, threadName), null);
     }
 
     @Override
     public void reclaimFailed(HostState host, Throwable error) {
         String where = host == null ? "?" : host.key().toString();
-        AgentLog.once(LogLevel.DEBUG, "reclaim:" + where, "connguard: closing an idle or leaked connection to "
-                + where + " failed: " + error, null);
+        AgentLog.once(LogLevel.DEBUG, "reclaim:" + where, Sentences.reclaimFailed(host, error), null);
+    }
+
+    // ---- the fleet coordinator's events: one line when the store goes away, one when it is back ----
+
+    @Override
+    public void fallback(FleetBackend backend, Throwable cause, int fallbackLimit) {
+        AgentLog.warn(Sentences.fleetFallback(backend.describe(), cause instanceof FleetBackend.Refused, cause,
+                fallbackLimit));
+    }
+
+    @Override
+    public void recovered(FleetBackend backend) {
+        AgentLog.info(Sentences.fleetRecovered(backend.describe()));
     }
 }

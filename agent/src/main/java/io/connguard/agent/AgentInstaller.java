@@ -2,17 +2,17 @@ package io.connguard.agent;
 
 import io.connguard.agent.config.AgentConfig;
 import io.connguard.agent.core.Governor;
-import io.connguard.agent.core.fleet.FleetCoordinator;
-import io.connguard.agent.core.fleet.FleetSlotStore;
 import io.connguard.agent.core.LocalSlotStore;
 import io.connguard.agent.core.SlotStore;
-import io.connguard.agent.fleet.redis.FleetLog;
-import io.connguard.agent.fleet.redis.RedisFleetBackend;
 import io.connguard.agent.core.StackMode;
+import io.connguard.agent.core.fleet.FleetCoordinator;
+import io.connguard.agent.core.fleet.FleetSlotStore;
+import io.connguard.agent.fleet.redis.RedisFleetBackend;
 import io.connguard.agent.instrument.Instrumenter;
 import io.connguard.agent.jmx.JmxRegistrar;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.metrics.MetricsHub;
+import io.connguard.agent.text.Sentences;
 import io.connguard.bootstrap.ConnGuardHooks;
 
 import java.lang.instrument.Instrumentation;
@@ -46,14 +46,14 @@ final class AgentInstaller {
             // fleet-capped host, and it connects to Redis then.
             fleet = new FleetCoordinator(new RedisFleetBackend(config.fleetRedis(), config.fleetName(),
                     config.fleetLeaseMillis()), config.fleetFallbackLimit(), config.fleetLeaseMillis(),
-                    new FleetLog(), AgentInstaller::fleetThread);
+                    events, AgentInstaller::fleetThread);
             store = new FleetSlotStore(store, config::fleetLimitFor, fleet);
             FleetCoordinator stopping = fleet;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> stopping.stop(1_500), "connguard-fleet-release"));
         }
         Governor governor = new Governor(config::limitFor, store, config.queueTimeoutMillis(),
                 config.queueMax(), events, new WaitRules(), StackMode.valueOf(config.leakStacks().name()),
-                config.leakThresholdMillis());
+                config.leakThresholdMillis(), Sentences::refusal);
         events.setLeakSettings(config.leakThresholdMillis(), config.leakStacks().label());
         reaper.governor = governor;
         events.setJmx(new JmxRegistrar(governor, version, config.describe(), config.maxPerHost(),

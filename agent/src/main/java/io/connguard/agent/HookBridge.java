@@ -8,15 +8,15 @@ import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.Lease;
 import io.connguard.agent.core.PoolKind;
 import io.connguard.agent.instrument.http.LibraryObjects;
-import io.connguard.agent.instrument.socket.ChannelDescriptors;
 import io.connguard.agent.instrument.http.jdk.JdkPoolConnections;
+import io.connguard.agent.instrument.socket.ChannelDescriptors;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.bootstrap.ConnGuardHooks;
 import io.connguard.bootstrap.HookHandler;
 
+import io.connguard.agent.fleet.redis.AgentSocket;
 import java.io.Closeable;
 import java.lang.ref.WeakReference;
-import io.connguard.agent.fleet.redis.AgentSocket;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;

@@ -1,6 +1,7 @@
 package io.connguard.agent.core;
 
 import io.connguard.ConnectionLimitException;
+
 import io.connguard.agent.core.fleet.FleetHost;
 
 import java.io.IOException;
@@ -44,6 +45,11 @@ public final class Governor {
         void close(Object pooled) throws Throwable;
     }
 
+    /** The message of a refused connect's exception, worded outside the core from the {@link Refusal}. */
+    public interface Wording {
+        String message(Refusal refusal);
+    }
+
     /** Events for logs and JMX. Called on the thread that caused them; must not block. */
     public interface Listener {
         default void hostAdded(HostState host) {
@@ -52,7 +58,7 @@ public final class Governor {
         default void leaked(HostState host, Lease lease, long ageMillis) {
         }
 
-        default void queueTimedOut(HostState host, long waitedMillis, boolean callerTimeout) {
+        default void queueTimedOut(HostState host, Refusal refusal) {
         }
 
         /**
@@ -63,7 +69,7 @@ public final class Governor {
         default void queueWaitEnded(HostState host, long waitedNanos, boolean acquired) {
         }
 
-        default void queueFull(HostState host) {
+        default void queueFull(HostState host, Refusal refusal) {
         }
 
         default void ungoverned(HostState host, String threadName) {
@@ -110,6 +116,7 @@ public final class Governor {
     private final int queueMax;
     private final Listener listener;
     private final WaitPolicy waitPolicy;
+    private final Wording wording;
 
     private final ConcurrentHashMap<HostKey, HostState> hosts = new ConcurrentHashMap<>();
     /** Every open lease, keyed by itself; found by connection through {@link Lease.Probe}. */
@@ -122,13 +129,15 @@ public final class Governor {
     /** Activity is recorded at most this often per connection: 1/16 of the threshold is plenty. */
     private final long activityGranularityNanos;
 
+    /** For tests and benchmarks that read no exception message: the message is the {@link Refusal} itself. */
     public Governor(LimitResolver limits, SlotStore store, long queueTimeoutMillis, int queueMax, Listener listener) {
-        this(limits, store, queueTimeoutMillis, queueMax, listener, (connection, blocking) -> blocking);
+        this(limits, store, queueTimeoutMillis, queueMax, listener, Refusal::toString);
     }
 
     public Governor(LimitResolver limits, SlotStore store, long queueTimeoutMillis, int queueMax, Listener listener,
-                    WaitPolicy waitPolicy) {
-        this(limits, store, queueTimeoutMillis, queueMax, listener, waitPolicy, StackMode.OFF, 0);
+                    Wording wording) {
+        this(limits, store, queueTimeoutMillis, queueMax, listener, (connection, blocking) -> blocking, StackMode.OFF,
+                0, wording);
     }
 
     /**
@@ -136,7 +145,8 @@ public final class Governor {
      * @param leakThresholdMillis held and idle this long, a borrowed connection is reported; 0 = never
      */
     public Governor(LimitResolver limits, SlotStore store, long queueTimeoutMillis, int queueMax, Listener listener,
-                    WaitPolicy waitPolicy, StackMode stackMode, long leakThresholdMillis) {
+                    WaitPolicy waitPolicy, StackMode stackMode, long leakThresholdMillis, Wording wording) {
+        this.wording = wording;
         this.stacks = new StackPolicy(stackMode);
         this.leakThresholdNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, leakThresholdMillis));
         this.activityGranularityNanos = leakThresholdNanos / 16;
@@ -202,8 +212,9 @@ public final class Governor {
             }
             if (h.slots.queued() >= queueMax) {
                 h.queueFull.increment();
-                listener.queueFull(h);
-                return queueFullException(h);
+                Refusal full = refusal(h, Refusal.Reason.QUEUE_FULL, 0, 0);
+                listener.queueFull(h, full);
+                return refused(full);
             }
             long budget = queueTimeoutNanos;
             boolean callerBound = false;
@@ -222,8 +233,8 @@ public final class Governor {
                 acquired = budget > 0 && h.slots.tryAcquire(budget);
             } catch (InterruptedException e) {
                 interruptedBefore = true;
-                return new InterruptedIOException("connguard: interrupted while waiting for a connection slot to "
-                        + h.key());
+                return refused(refusal(h, Refusal.Reason.INTERRUPTED,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), 0));
             } finally {
                 if (interruptedBefore) {
                     Thread.currentThread().interrupt();
@@ -233,9 +244,11 @@ public final class Governor {
             h.waitNanos.add(waited);
             if (!acquired) {
                 h.queueTimeouts.increment();
-                listener.queueTimedOut(h, TimeUnit.NANOSECONDS.toMillis(waited), callerBound);
+                Refusal timedOut = refusal(h, Refusal.Reason.TIMED_OUT, TimeUnit.NANOSECONDS.toMillis(waited),
+                        callerBound ? timeoutMillis : 0);
+                listener.queueTimedOut(h, timedOut);
                 listener.queueWaitEnded(h, waited, false);
-                return timeoutException(h, TimeUnit.NANOSECONDS.toMillis(waited), callerBound, timeoutMillis);
+                return refused(timedOut);
             }
             track(connection, h, residue);
             listener.queueWaitEnded(h, waited, true);
@@ -513,7 +526,7 @@ public final class Governor {
      * @param handle  the user-facing object whose loss means nobody can give the connection back
      *                (a response's connection holder, a call), or null
      * @param site    a stack captured earlier on the caller's thread (asynchronous clients), or
-     *                null to capture one here according to {@code CONNGUARD_LEAK_STACKS}
+     *                null to capture one here according to the stack mode
      * @param captureHere whether a stack of this thread is worth having when {@code site} is null
      *                (not on an asynchronous client's executor thread)
      */
@@ -786,49 +799,21 @@ public final class Governor {
         return TimeUnit.NANOSECONDS.toMillis(queueTimeoutNanos);
     }
 
-    private IOException timeoutException(HostState h, long waitedMillis, boolean callerBound, long callerTimeout) {
-        String why = callerBound
-                ? "within the caller's connect timeout of " + callerTimeout + " ms"
-                : "within " + waitedMillis + " ms (CONNGUARD_QUEUE_TIMEOUT)";
+    /** The exception a refused connect throws instead of connecting. */
+    private IOException refused(Refusal r) {
+        String message = wording.message(r);
+        return r.reason() == Refusal.Reason.INTERRUPTED ? new InterruptedIOException(message)
+                : new ConnectionLimitException(message, r.host().host(), r.host().port(), r.limit(), r.waitedMillis());
+    }
+
+    /** The one value the exception and the log line of a refused connect are worded from. */
+    private Refusal refusal(HostState h, Refusal.Reason reason, long waitedMillis, long callerTimeoutMillis) {
         FleetHost f = h.slots.fleet();
-        String text = f == null
-                ? "connguard: no connection slot for " + h.key() + " " + why + "; the limit is " + h.limit()
-                        + " open connections to this host and " + h.slots.queued() + " connects are waiting. Raise it"
-                        + " with CONNGUARD_HOST_LIMITS=" + h.key() + "=N (or CONNGUARD_MAX_PER_HOST), or wait longer"
-                        + " with CONNGUARD_QUEUE_TIMEOUT."
-                : "connguard: no connection slot for " + h.key() + " " + why + "; " + fleetLimits(h, f) + ", and "
-                        + h.slots.queued() + " connects of this JVM are waiting. Raise it with CONNGUARD_FLEET_LIMITS="
-                        + h.key() + "=N" + (h.limit() > 0 ? " (and CONNGUARD_HOST_LIMITS)" : "")
-                        + ", or wait longer with CONNGUARD_QUEUE_TIMEOUT.";
-        return new ConnectionLimitException(text, h.key().host(), h.key().port(), limitFor(h, f), waitedMillis);
-    }
-
-    private IOException queueFullException(HostState h) {
-        FleetHost f = h.slots.fleet();
-        String limits = f == null ? "the limit is " + h.limit() + " open connections to this host" : fleetLimits(h, f);
-        return new ConnectionLimitException("connguard: no connection slot for " + h.key() + ": " + limits
-                + (f == null ? " and" : ", and") + " the line of waiting connects is full (" + queueMax
-                + ", CONNGUARD_QUEUE_MAX). Raise CONNGUARD_QUEUE_MAX or the host's limit in "
-                + (f == null ? "CONNGUARD_HOST_LIMITS" : "CONNGUARD_FLEET_LIMITS") + "=" + h.key() + "=N.",
-                h.key().host(), h.key().port(), limitFor(h, f), 0);
-    }
-
-    /** The limit a ConnectionLimitException names: the fleet cap (or fallback) when that is the one that bit. */
-    private static int limitFor(HostState h, FleetHost f) {
-        if (f == null) {
-            return h.limit();
-        }
-        int fleet = f.fleetMode() ? f.cap() : f.allowance();
-        return h.limit() > 0 ? Math.min(h.limit(), fleet) : fleet;
-    }
-
-    private static String fleetLimits(HostState h, FleetHost f) {
-        String local = h.limit() > 0 ? "; this JVM's own limit is " + h.limit() : "";
-        if (!f.fleetMode()) {
-            return "the fleet's permit store cannot be reached, so this JVM keeps to the fallback limit of "
-                    + f.allowance() + " open connections to this host (CONNGUARD_FLEET_FALLBACK_LIMIT)" + local;
-        }
-        return "the fleet-wide limit is " + f.cap() + " open connections to this host across every JVM of the fleet ("
-                + Math.max(0, f.fleetInUse()) + " in use when last seen, " + f.inUse() + " of them here)" + local;
+        Refusal.Cap cap = f == null ? Refusal.Cap.HOST : f.fleetMode() ? Refusal.Cap.FLEET : Refusal.Cap.FLEET_FALLBACK;
+        int capLimit = f == null ? h.limit() : f.fleetMode() ? f.cap() : f.allowance();
+        // The limit the exception names: the fleet cap (or fallback) when that is the one that bit.
+        int limit = f == null || h.limit() <= 0 ? capLimit : Math.min(h.limit(), capLimit);
+        return new Refusal(reason, h.key(), cap, limit, h.limit(), capLimit, f == null ? 0 : Math.max(0, f.fleetInUse()),
+                f == null ? 0 : f.inUse(), h.slots.queued(), queueMax, waitedMillis, callerTimeoutMillis);
     }
 }

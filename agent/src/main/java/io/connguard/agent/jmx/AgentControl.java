@@ -1,10 +1,10 @@
 package io.connguard.agent.jmx;
 
-import io.connguard.agent.core.fleet.FleetCoordinator;
+import io.connguard.agent.core.Borrow;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
-import io.connguard.agent.core.Borrow;
 import io.connguard.agent.core.Lease;
+import io.connguard.agent.core.fleet.FleetCoordinator;
 import io.connguard.agent.log.StackText;
 
 import java.util.ArrayList;

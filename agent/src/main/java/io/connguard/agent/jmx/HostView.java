@@ -1,8 +1,8 @@
 package io.connguard.agent.jmx;
 
 import io.connguard.agent.core.Governor;
-import io.connguard.agent.core.fleet.FleetHost;
 import io.connguard.agent.core.HostState;
+import io.connguard.agent.core.fleet.FleetHost;
 
 /** Reads one {@link HostState}; the only write goes through {@link Governor#setLimit}. */
 final class HostView implements HostViewMBean {

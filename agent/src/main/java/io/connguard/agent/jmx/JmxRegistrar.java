@@ -1,12 +1,10 @@
 package io.connguard.agent.jmx;
 
-import io.connguard.agent.core.fleet.FleetCoordinator;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
+import io.connguard.agent.core.fleet.FleetCoordinator;
 import io.connguard.agent.log.AgentLog;
 
-import javax.management.MBeanServer;
-import javax.management.ObjectName;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Queue;
@@ -15,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 
 /**
  * Registers the MBeans on the platform MBean server, lazily and off the connect path: nothing

@@ -1,6 +1,7 @@
 package io.connguard.agent.core;
 
 import io.connguard.ConnectionLimitException;
+import io.connguard.agent.text.Sentences;
 import org.junit.jupiter.api.Test;
 
 import java.io.Closeable;
@@ -26,7 +27,7 @@ class GovernorTest {
         }
 
         @Override
-        public void queueTimedOut(HostState host, long waitedMillis, boolean callerTimeout) {
+        public void queueTimedOut(HostState host, Refusal refusal) {
             events.add("timeout " + host.key());
         }
 
@@ -40,7 +41,8 @@ class GovernorTest {
     private static final Governor.PooledCloser CLOSE = pooled -> ((FakeConnection) pooled).close();
 
     private Governor governor(int limit, long queueTimeoutMillis, int queueMax) {
-        return new Governor((h, p) -> limit, new LocalSlotStore(), queueTimeoutMillis, queueMax, listener);
+        return new Governor((h, p) -> limit, new LocalSlotStore(), queueTimeoutMillis, queueMax, listener,
+                Sentences::refusal);
     }
 
     @Test

@@ -54,7 +54,7 @@ class LeakDetectorsTest {
 
     private Governor governor(StackMode mode, long thresholdMillis, int limit) {
         governor = new Governor((h, p) -> limit, new LocalSlotStore(), 200, 10, listener,
-                (connection, blocking) -> blocking, mode, thresholdMillis);
+                (connection, blocking) -> blocking, mode, thresholdMillis, Refusal::toString);
         return governor;
     }
 

@@ -1,13 +1,13 @@
 package io.connguard.bench.jmh;
 
 import io.connguard.agent.config.AgentConfig;
-import io.connguard.agent.core.fleet.FleetCoordinator;
-import io.connguard.agent.core.fleet.FleetHost;
-import io.connguard.agent.core.fleet.FleetSlotStore;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.LocalSlotStore;
 import io.connguard.agent.core.SlotStore;
+import io.connguard.agent.core.fleet.FleetCoordinator;
+import io.connguard.agent.core.fleet.FleetHost;
+import io.connguard.agent.core.fleet.FleetSlotStore;
 import io.connguard.agent.fleet.redis.RedisFleetBackend;
 import io.connguard.bench.BenchRedis;
 

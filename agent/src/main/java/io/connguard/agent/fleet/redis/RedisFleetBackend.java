@@ -1,8 +1,8 @@
 package io.connguard.agent.fleet.redis;
 
 import io.connguard.agent.config.RedisUrl;
-import io.connguard.agent.core.fleet.FleetBackend;
 import io.connguard.agent.core.HostKey;
+import io.connguard.agent.core.fleet.FleetBackend;
 
 import java.io.IOException;
 import java.io.InputStream;

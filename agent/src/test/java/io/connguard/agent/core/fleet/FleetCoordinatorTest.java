@@ -4,6 +4,7 @@ import io.connguard.ConnectionLimitException;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostKey;
 import io.connguard.agent.core.LocalSlotStore;
+import io.connguard.agent.text.Sentences;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +45,7 @@ class FleetCoordinatorTest {
         coordinators.add(c);
         return new Governor((h, p) -> 0, new FleetSlotStore(new LocalSlotStore(), (h, p) -> cap, c),
                 queueTimeoutMillis, 1000, new Governor.Listener() {
-                });
+                }, Sentences::refusal);
     }
 
     /** Opens a connection (an Object) to harbor:443, or returns the exception the connect would throw. */
@@ -183,7 +184,7 @@ class FleetCoordinatorTest {
         coordinators.add(c);
         Governor g = new Governor((h, p) -> 0, new FleetSlotStore(new LocalSlotStore(), (h, p) -> 3, c),
                 2_000, 1000, new Governor.Listener() {
-                });
+                }, Sentences::refusal);
         Object ok = new Object();
         assertThat(g.beforeConnect(ok, "harbor", 443, 0, true)).isNotInstanceOf(IOException.class);
         Object refusedConn = new Object();

@@ -1,4 +1,4 @@
-package io.connguard.agent;
+package io.connguard.agent.text;
 
 import io.connguard.agent.core.Borrow;
 import io.connguard.agent.core.HostState;
@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * kind, client, destination and stack) is logged whole; identical ones in the next minute are
  * only counted, and the next one after that says how many there were. JMX counts every one.
  */
-final class LeakReports {
+public final class LeakReports {
 
     static final String STACK_SETTING = "CONNGUARD_LEAK_STACKS";
     static final String THRESHOLD_SETTING = "CONNGUARD_LEAK_THRESHOLD";
@@ -24,12 +24,12 @@ final class LeakReports {
     private final String stacksMode;
     private final ConcurrentHashMap<String, Seen> seen = new ConcurrentHashMap<>();
 
-    LeakReports(String thresholdText, String stacksMode) {
+    public LeakReports(String thresholdText, String stacksMode) {
         this.thresholdText = thresholdText;
         this.stacksMode = stacksMode;
     }
 
-    String age(HostState host, Borrow b, long heldMillis, long idleMillis) {
+    public String age(HostState host, Borrow b, long heldMillis, long idleMillis) {
         return "connguard: leak [age]: connection to " + host.key() + " (" + b.client() + ") borrowed by thread \""
                 + b.threadName() + "\" " + heldMillis + " ms ago has been idle for " + idleMillis
                 + " ms and is not back in its pool (" + THRESHOLD_SETTING + "=" + thresholdText
@@ -37,13 +37,13 @@ final class LeakReports {
                 + where("borrowed at", b.stack());
     }
 
-    String returned(HostState host, Borrow b, long heldMillis) {
+    public String returned(HostState host, Borrow b, long heldMillis) {
         return "connguard: leak [returned]: connection to " + (host == null ? "?" : host.key()) + " (" + b.client()
                 + ") reported as leaked came back after " + heldMillis + " ms (borrowed by thread \""
                 + b.threadName() + "\")";
     }
 
-    String garbageHandle(HostState host, Borrow b, long heldMillis, boolean retired) {
+    public String garbageHandle(HostState host, Borrow b, long heldMillis, boolean retired) {
         return "connguard: leak [garbage]: a response or call to " + (host == null ? "an unknown host" : host.key())
                 + " (" + b.client() + ") became garbage without being closed "
                 + heldMillis + " ms after thread \"" + b.threadName() + "\" borrowed its connection; "
@@ -52,7 +52,7 @@ final class LeakReports {
                 + "; close responses in a finally block or try-with-resources; " + where("borrowed at", b.stack());
     }
 
-    String garbageConnection(HostState host, Lease lease, long ageMillis, boolean channel) {
+    public String garbageConnection(HostState host, Lease lease, long ageMillis, boolean channel) {
         Borrow b = lease.borrow();
         String what = b != null ? "a connection" : channel ? "a SocketChannel" : "a socket";
         String thread = b != null ? b.threadName() : lease.threadName();
@@ -83,7 +83,7 @@ final class LeakReports {
      *
      * @return the text to log (with the count of repeats since the last one), or null to stay quiet
      */
-    String dedup(String key, String report) {
+    public String dedup(String key, String report) {
         long now = System.nanoTime();
         if (seen.size() > MAX_TRACKED) {
             seen.clear(); // a flood of distinct leaks: start over rather than grow
@@ -102,7 +102,7 @@ final class LeakReports {
         return null;
     }
 
-    static String key(String kind, HostState host, String client, Throwable stack) {
+    public static String key(String kind, HostState host, String client, Throwable stack) {
         StringBuilder b = new StringBuilder(kind).append('|').append(host == null ? "?" : host.key()).append('|')
                 .append(client);
         if (stack != null) {
