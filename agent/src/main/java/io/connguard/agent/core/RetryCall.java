@@ -68,8 +68,8 @@ public final class RetryCall {
      * @return milliseconds to wait before the next attempt, or -1 to pass the response on
      */
     public long refused(int status, String retryAfter) {
-        return decide("answered " + status, RetryPolicy.retryAfterMillis(retryAfter, System.currentTimeMillis()),
-                deadlineNanos, "the caller's request timeout");
+        return decide(status, RetryPolicy.retryAfterMillis(retryAfter, System.currentTimeMillis()), deadlineNanos,
+                GiveUp.Bound.REQUEST_TIMEOUT);
     }
 
     /**
@@ -80,23 +80,25 @@ public final class RetryCall {
     public long connectRefused() {
         long deadline = connectDeadlineNanos == 0 ? deadlineNanos
                 : deadlineNanos == 0 ? connectDeadlineNanos : Math.min(deadlineNanos, connectDeadlineNanos);
-        return decide("connect refused", -1, deadline,
-                deadline == connectDeadlineNanos ? "the caller's connect timeout" : "the caller's request timeout");
+        return decide(0, -1, deadline,
+                deadline == connectDeadlineNanos ? GiveUp.Bound.CONNECT_TIMEOUT : GiveUp.Bound.REQUEST_TIMEOUT);
     }
 
-    private long decide(String outcome, long retryAfterMillis, long deadline, String timeoutName) {
+    /** @param status the refusing status, 0 for a refused connect */
+    private long decide(int status, long retryAfterMillis, long deadline, GiveUp.Bound bound) {
         if (ended || Thread.currentThread().isInterrupted()) {
             return -1; // an interrupted caller wants out, not another attempt
         }
         if (attempts >= policy.maxAttempts()) {
-            exhausted(outcome, "no attempts left (CONNGUARD_RETRY_MAX_ATTEMPTS=" + policy.maxAttempts() + ")");
+            exhausted(new GiveUp(status, GiveUp.Reason.NO_ATTEMPTS_LEFT, policy.maxAttempts(), retryAfterMillis,
+                    policy.retryAfterMaxMillis(), 0, bound));
             return -1;
         }
         long wait;
         if (retryAfterMillis >= 0) {
             if (retryAfterMillis > policy.retryAfterMaxMillis()) {
-                exhausted(outcome, "it asked to retry after " + seconds(retryAfterMillis)
-                        + ", longer than CONNGUARD_RETRY_AFTER_MAX allows (" + seconds(policy.retryAfterMaxMillis()) + ")");
+                exhausted(new GiveUp(status, GiveUp.Reason.RETRY_AFTER_TOO_LONG, policy.maxAttempts(), retryAfterMillis,
+                        policy.retryAfterMaxMillis(), 0, bound));
                 return -1;
             }
             wait = retryAfterMillis;
@@ -104,7 +106,8 @@ public final class RetryCall {
             wait = policy.backoffMillis(attempts);
         }
         if (deadline != 0 && System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait) >= deadline) {
-            exhausted(outcome, timeoutName + " leaves no time to wait " + wait + " ms for another attempt");
+            exhausted(new GiveUp(status, GiveUp.Reason.NO_TIME_LEFT, policy.maxAttempts(), retryAfterMillis,
+                    policy.retryAfterMaxMillis(), wait, bound));
             return -1;
         }
         if (!retrying) {
@@ -121,13 +124,37 @@ public final class RetryCall {
         return wait;
     }
 
-    private void exhausted(String outcome, String reason) {
+    private void exhausted(GiveUp giveUp) {
         host.retriesExhausted.increment();
-        policy.listener().exhausted(this, outcome, reason);
+        policy.listener().exhausted(this, giveUp);
     }
 
-    private static String seconds(long millis) {
-        return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
+    /**
+     * Why a refused request is passed on instead of retried; worded outside the core.
+     *
+     * @param status              the refusing status, 0 when the connect was refused
+     * @param maxAttempts         attempts allowed per request
+     * @param retryAfterMillis    what the server's {@code Retry-After} asked for, -1 if nothing
+     * @param retryAfterMaxMillis the longest {@code Retry-After} honoured
+     * @param waitMillis          {@link Reason#NO_TIME_LEFT}: the wait the caller's timeout left no time for
+     * @param bound               which of the caller's timeouts bounds the retries
+     */
+    public record GiveUp(int status, Reason reason, int maxAttempts, long retryAfterMillis, long retryAfterMaxMillis,
+                         long waitMillis, Bound bound) {
+
+        public enum Reason {
+            /** Every attempt allowed was made. */
+            NO_ATTEMPTS_LEFT,
+            /** The server asked to wait longer than the longest {@code Retry-After} honoured. */
+            RETRY_AFTER_TOO_LONG,
+            /** The caller's own timeout would expire during the wait. */
+            NO_TIME_LEFT
+        }
+
+        public enum Bound {
+            CONNECT_TIMEOUT,
+            REQUEST_TIMEOUT
+        }
     }
 
     /**

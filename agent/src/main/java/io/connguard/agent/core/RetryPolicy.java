@@ -9,8 +9,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.IntPredicate;
 
 /**
- * When to retry a refused request, and how long to wait: the rules of {@code CONNGUARD_RETRY_*}
- * and {@code CONNGUARD_REGISTRY_HOSTS}, free of any client library. Each request under the
+ * When to retry a refused request, and how long to wait: the retry settings and the hosts named
+ * as registries, free of any client library. Each request under the
  * policy is a {@link RetryCall} from {@link #start}; the client glue asks it, at every refusal,
  * whether and when to try again.
  */
@@ -21,8 +21,8 @@ public final class RetryPolicy {
 
     /** Where a request's retries that ended in a refusal, and budget refusals, are reported. */
     public interface Listener {
-        /** {@code outcome} is "answered 503" or "connect refused"; {@code reason} names the setting. */
-        void exhausted(RetryCall call, String outcome, String reason);
+        /** A refused request is passed on to the caller; {@code giveUp} says why. */
+        void exhausted(RetryCall call, RetryCall.GiveUp giveUp);
 
         void budgetExceeded(RetryCall call, int retrying, int inFlight);
     }
@@ -56,7 +56,7 @@ public final class RetryPolicy {
         this.listener = listener;
     }
 
-    /** False when {@code CONNGUARD_RETRY_MAX_ATTEMPTS=1}: nothing is ever retried. */
+    /** False when one attempt is all a request may make: nothing is ever retried. */
     public boolean enabled() {
         return maxAttempts > 1;
     }

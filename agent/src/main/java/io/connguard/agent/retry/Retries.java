@@ -7,6 +7,7 @@ import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.RetryCall;
 import io.connguard.agent.core.RetryPolicy;
 import io.connguard.agent.log.AgentLog;
+import io.connguard.agent.text.Sentences;
 import io.connguard.bootstrap.ConnGuardHooks;
 
 import java.io.IOException;
@@ -265,10 +266,8 @@ public final class Retries {
         }
 
         @Override
-        public void exhausted(RetryCall call, String outcome, String reason) {
-            AgentLog.warn("connguard: retry [exhausted]: " + call.describe() + " " + outcome + " after "
-                    + call.attempts() + (call.attempts() == 1 ? " attempt" : " attempts") + "; " + reason
-                    + "; passing it on to the caller");
+        public void exhausted(RetryCall call, RetryCall.GiveUp giveUp) {
+            AgentLog.warn(Sentences.retryExhausted(call, giveUp));
         }
 
         @Override

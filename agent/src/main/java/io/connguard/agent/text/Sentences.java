@@ -2,6 +2,7 @@ package io.connguard.agent.text;
 
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.Refusal;
+import io.connguard.agent.core.RetryCall;
 import io.connguard.agent.core.fleet.FleetHost;
 
 /**
@@ -146,5 +147,38 @@ public final class Sentences {
 
     public static String fleetRecovered(String store) {
         return "connguard: fleet store " + store + " is back; fleet-wide caps hold again";
+    }
+
+    // ---- retries ----------------------------------------------------------------------------------
+
+    /** Logged for each request whose retries ended refused. */
+    public static String retryExhausted(RetryCall call, RetryCall.GiveUp g) {
+        return "connguard: retry [exhausted]: " + call.describe() + " " + retryOutcome(g) + " after " + call.attempts()
+                + (call.attempts() == 1 ? " attempt" : " attempts") + "; " + retryReason(g)
+                + "; passing it on to the caller";
+    }
+
+    /** "answered 503" or "connect refused". */
+    public static String retryOutcome(RetryCall.GiveUp g) {
+        return g.status() == 0 ? "connect refused" : "answered " + g.status();
+    }
+
+    /** Why the request is passed on, with the setting that would change it. */
+    public static String retryReason(RetryCall.GiveUp g) {
+        switch (g.reason()) {
+            case NO_ATTEMPTS_LEFT:
+                return "no attempts left (CONNGUARD_RETRY_MAX_ATTEMPTS=" + g.maxAttempts() + ")";
+            case RETRY_AFTER_TOO_LONG:
+                return "it asked to retry after " + seconds(g.retryAfterMillis()) + ", longer than"
+                        + " CONNGUARD_RETRY_AFTER_MAX allows (" + seconds(g.retryAfterMaxMillis()) + ")";
+            default:
+                return (g.bound() == RetryCall.GiveUp.Bound.CONNECT_TIMEOUT ? "the caller's connect timeout"
+                        : "the caller's request timeout") + " leaves no time to wait " + g.waitMillis()
+                        + " ms for another attempt";
+        }
+    }
+
+    private static String seconds(long millis) {
+        return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
     }
 }

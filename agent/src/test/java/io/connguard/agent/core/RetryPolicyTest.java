@@ -1,5 +1,6 @@
 package io.connguard.agent.core;
 
+import io.connguard.agent.text.Sentences;
 import org.junit.jupiter.api.Test;
 
 import java.time.ZonedDateTime;
@@ -17,8 +18,9 @@ class RetryPolicyTest {
     private final List<String> events = new CopyOnWriteArrayList<>();
     private final RetryPolicy.Listener listener = new RetryPolicy.Listener() {
         @Override
-        public void exhausted(RetryCall call, String outcome, String reason) {
-            events.add("exhausted " + call.describe() + " " + outcome + " after " + call.attempts() + ": " + reason);
+        public void exhausted(RetryCall call, RetryCall.GiveUp giveUp) {
+            events.add("exhausted " + call.describe() + " " + Sentences.retryOutcome(giveUp) + " after " + call.attempts()
+                    + ": " + Sentences.retryReason(giveUp));
         }
 
         @Override
