@@ -52,7 +52,7 @@ public final class Borrow extends WeakReference<Object> {
         return borrowedAtMillis;
     }
 
-    /** Where the connection was borrowed, or null if no stack was captured (see {@code CONNGUARD_LEAK_STACKS}). */
+    /** Where the connection was borrowed, or null if no stack was captured (the stack mode took none here). */
     public Throwable stack() {
         return stack;
     }

@@ -4,8 +4,8 @@ import java.util.Locale;
 
 /**
  * A destination as the caller named it: {@code InetSocketAddress.getHostString()} and the port.
- * Never the result of a reverse DNS lookup, so it costs nothing and matches what the user wrote
- * in {@code CONNGUARD_HOST_LIMITS}. Host names are compared case-insensitively.
+ * Never the result of a reverse DNS lookup, so it costs nothing and matches the host names users
+ * write in their limits. Host names are compared case-insensitively.
  */
 public final class HostKey {
     private final String host;

@@ -103,7 +103,7 @@ public final class FleetCoordinator {
         return f;
     }
 
-    /** The fallback cap as permits: {@code CONNGUARD_FLEET_FALLBACK_LIMIT=0} means no cap. */
+    /** The fallback cap as permits: a fallback limit of 0 means no cap. */
     private int fallbackAllowance() {
         return fallbackLimit > 0 ? fallbackLimit : FleetHost.NO_CAP;
     }

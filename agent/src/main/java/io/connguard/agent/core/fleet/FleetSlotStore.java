@@ -6,7 +6,7 @@ import io.connguard.agent.core.HostSlots;
 import io.connguard.agent.core.SlotStore;
 
 /**
- * Slots for a fleet: every destination keeps its local cap ({@code CONNGUARD_HOST_LIMITS}), and a
+ * Slots for a fleet: every destination keeps this JVM's own cap on it, and a
  * destination with a fleet-wide cap also needs a permit from its {@link FleetHost}. Both hold: a
  * connect takes its local slot first, then its fleet permit, waiting for each in a FIFO line
  * within one queue timeout, and gives the local slot back if the permit does not come.
