@@ -32,7 +32,7 @@ final class AgentInstaller {
     static boolean install(Instrumentation inst, AgentConfig config, boolean late, long t0) {
         String version = ConnGuardAgent.version();
         if (ConnGuardHooks.isInstalled()) {
-            AgentLog.warn("connguard: already running in this JVM; the second start was refused");
+            AgentLog.warn(Sentences.alreadyRunning());
             return false;
         }
         addReadEdgesAndOpens(inst);
@@ -75,8 +75,7 @@ final class AgentInstaller {
         // The start-up line is logged when class rewriting is ready, usually on the background
         // thread: setting up logging costs tens of milliseconds that premain should not spend.
         Instrumenter.install(inst, Instrumenter.all(), readyMillis -> {
-            AgentLog.info("connguard: started " + version + (late ? " (attached late)" : "") + " (premain "
-                    + premainMillis + " ms, class rewriting ready after " + readyMillis + " ms): " + config.describe());
+            AgentLog.info(Sentences.started(version, late, premainMillis, readyMillis, config.describe()));
             metrics.ready(inst);
         });
         return true;

@@ -3,9 +3,10 @@ package io.connguard.agent;
 import io.connguard.agent.config.AgentArguments;
 import io.connguard.agent.config.AgentConfig;
 import io.connguard.agent.log.AgentLog;
+import io.connguard.agent.text.Sentences;
 
-import java.io.IOException;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.instrument.Instrumentation;
@@ -78,40 +79,38 @@ public final class ConnGuardAgent {
             AgentLog.configure(config.logLevel(), config.logFile(), config.logFormat());
             if (late) {
                 for (String problem : attachSettings.problems()) {
-                    AgentLog.error("connguard: " + problem);
+                    AgentLog.error(Sentences.settingProblem(problem));
                 }
             }
             for (String problem : config.problems()) {
-                AgentLog.error("connguard: " + problem);
+                AgentLog.error(Sentences.settingProblem(problem));
             }
             if (config.hasProblems() && config.strict()) {
-                AgentLog.error("connguard: not starting: CONNGUARD_STRICT=true and the settings above are invalid;"
-                        + " the application runs without ConnGuard. Fix them or set CONNGUARD_STRICT=false.");
-                return "not started: CONNGUARD_STRICT=true and the settings are invalid: "
-                        + String.join("; ", config.problems());
+                AgentLog.error(Sentences.strictRefusal());
+                return Sentences.strictRefusalResult(config.problems());
             }
             if (!config.enabled()) {
                 // DEBUG, not INFO: a disabled agent should cost nothing, and setting up logging costs tens of ms.
-                AgentLog.debug("connguard: disabled by CONNGUARD_ENABLED=false; nothing installed");
-                return "not started: CONNGUARD_ENABLED=false";
+                AgentLog.debug(Sentences.disabled());
+                return Sentences.disabledResult();
             }
             if (bootstrapAlreadyLoaded()) {
-                AgentLog.warn("connguard: already running in this JVM; the second start was refused");
-                return "refused: ConnGuard is already running in this JVM";
+                AgentLog.warn(Sentences.alreadyRunning());
+                return Sentences.alreadyRunningResult();
             }
             long t0 = System.nanoTime();
             appendBootstrapJar(inst);
             // Only now may classes that name the bootstrap types be loaded: the verifier resolves
             // them (HookBridge extends HookHandler), so they live in AgentInstaller, not here.
             if (!AgentInstaller.install(inst, config, late, t0)) {
-                return "refused: ConnGuard is already running in this JVM";
+                return Sentences.alreadyRunningResult();
             }
             System.setProperty(START_PROPERTY, late ? "attach" : "premain");
             System.setProperty(VERSION_PROPERTY, version());
             return STARTED;
         } catch (Throwable t) {
             // Fail open: whatever went wrong, the application starts as if the agent were absent.
-            AgentLog.error("connguard: failed to start; the application runs without ConnGuard: " + t, t);
+            AgentLog.error(Sentences.startFailed(t), t);
             return "failed: " + t;
         }
     }

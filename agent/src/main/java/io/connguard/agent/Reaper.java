@@ -2,6 +2,7 @@ package io.connguard.agent;
 
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.log.AgentLog;
+import io.connguard.agent.text.Sentences;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -38,7 +39,7 @@ final class Reaper implements Runnable {
             } catch (InterruptedException e) {
                 return;
             } catch (Throwable t) {
-                AgentLog.debug("connguard: leak reaper error: " + t);
+                AgentLog.debug(Sentences.reaperFailed(t));
             }
         }
     }

@@ -766,7 +766,7 @@ public final class Governor {
      */
     public HostState setLimit(String host, int port, int limit) {
         if (limit < 0) {
-            throw new IllegalArgumentException("limit must be 0 (no limit) or more, not " + limit);
+            throw new IllegalArgumentException(Integer.toString(limit)); // the caller checks first and says why
         }
         HostState h = host(host, port);
         h.limitLock.lock();

@@ -3,32 +3,33 @@ package io.connguard.agent.instrument;
 import io.connguard.agent.config.LogLevel;
 import io.connguard.agent.instrument.http.apache.Apache4ConnectRetryInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache4PoolInstrumentation;
+import io.connguard.agent.instrument.http.apache.Apache4ProxyInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache4RetryInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache5ConnectRetryInstrumentation;
-import io.connguard.agent.instrument.http.apache.Apache5RetryInstrumentation;
-import io.connguard.agent.instrument.http.jdk.HttpClientRetryInstrumentation;
-import io.connguard.agent.instrument.http.jdk.NetworkClientRetryInstrumentation;
-import io.connguard.agent.instrument.http.jdk.UrlConnectionRetryInstrumentation;
-import io.connguard.agent.instrument.http.okhttp.OkHttpConnectRetryInstrumentation;
-import io.connguard.agent.instrument.http.okhttp.OkHttpRetryInstrumentation;
-import io.connguard.agent.instrument.http.apache.Apache4ProxyInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache5EndpointInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache5HandOutInstrumentation;
 import io.connguard.agent.instrument.http.apache.Apache5PoolInstrumentation;
+import io.connguard.agent.instrument.http.apache.Apache5RetryInstrumentation;
 import io.connguard.agent.instrument.http.jdk.HttpClientExchangeInstrumentation;
 import io.connguard.agent.instrument.http.jdk.HttpClientHandOverInstrumentation;
 import io.connguard.agent.instrument.http.jdk.HttpClientPoolInstrumentation;
 import io.connguard.agent.instrument.http.jdk.HttpClientRequestInstrumentation;
+import io.connguard.agent.instrument.http.jdk.HttpClientRetryInstrumentation;
 import io.connguard.agent.instrument.http.jdk.HttpsUrlConnectionClientInstrumentation;
 import io.connguard.agent.instrument.http.jdk.KeepAliveCacheInstrumentation;
+import io.connguard.agent.instrument.http.jdk.NetworkClientRetryInstrumentation;
 import io.connguard.agent.instrument.http.jdk.UrlConnectionClientInstrumentation;
-import io.connguard.agent.instrument.socket.SocketChannelInstrumentation;
+import io.connguard.agent.instrument.http.jdk.UrlConnectionRetryInstrumentation;
 import io.connguard.agent.instrument.http.okhttp.OkHttpCallInstrumentation;
+import io.connguard.agent.instrument.http.okhttp.OkHttpConnectRetryInstrumentation;
 import io.connguard.agent.instrument.http.okhttp.OkHttpPoolInstrumentation;
+import io.connguard.agent.instrument.http.okhttp.OkHttpRetryInstrumentation;
 import io.connguard.agent.instrument.http.okhttp.OkHttpWebSocketInstrumentation;
+import io.connguard.agent.instrument.socket.SocketChannelInstrumentation;
 import io.connguard.agent.instrument.socket.SocketInstrumentation;
 import io.connguard.agent.instrument.socket.SocketStreamInstrumentation;
 import io.connguard.agent.log.AgentLog;
+import io.connguard.agent.text.Sentences;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.AsmVisitorWrapper;
@@ -162,14 +163,13 @@ public final class Instrumenter {
         @Override
         public void onError(String typeName, ClassLoader classLoader, JavaModule module, boolean loaded,
                             Throwable throwable) {
-            AgentLog.once(LogLevel.WARN, "transform:" + typeName, "connguard: could not rewrite " + typeName
-                    + "; connections through it are not governed: " + throwable, throwable);
+            AgentLog.once(LogLevel.WARN, "transform:" + typeName, Sentences.notRewritten(typeName, throwable), throwable);
         }
 
         @Override
         public void onTransformation(TypeDescription typeDescription, ClassLoader classLoader, JavaModule module,
                                      boolean loaded, DynamicType dynamicType) {
-            AgentLog.debug("connguard: rewrote " + typeDescription.getName());
+            AgentLog.debug(Sentences.rewrote(typeDescription.getName()));
         }
     }
 }

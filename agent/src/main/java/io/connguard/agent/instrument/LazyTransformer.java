@@ -2,6 +2,7 @@ package io.connguard.agent.instrument;
 
 import io.connguard.agent.config.LogLevel;
 import io.connguard.agent.log.AgentLog;
+import io.connguard.agent.text.Sentences;
 
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
@@ -60,8 +61,7 @@ final class LazyTransformer implements ClassFileTransformer {
             }
             try {
                 if (!ready.await(MAX_WAIT_SECONDS, TimeUnit.SECONDS)) {
-                    AgentLog.once(LogLevel.WARN, "init-slow", "connguard: set-up took over " + MAX_WAIT_SECONDS
-                            + " s; " + className + " loads unrewritten and is rewritten when set-up ends", null);
+                    AgentLog.once(LogLevel.WARN, "init-slow", Sentences.setUpSlow(MAX_WAIT_SECONDS, className), null);
                     return null;
                 }
             } catch (InterruptedException e) {
@@ -76,8 +76,7 @@ final class LazyTransformer implements ClassFileTransformer {
         try {
             return d.transform(module, loader, className, classBeingRedefined, protectionDomain, classfileBuffer);
         } catch (Throwable t) {
-            AgentLog.once(LogLevel.WARN, "transform:" + className, "connguard: could not rewrite " + className
-                    + "; connections through it are not governed: " + t, t);
+            AgentLog.once(LogLevel.WARN, "transform:" + className, Sentences.notRewritten(className, t), t);
             return null;
         }
     }
@@ -110,7 +109,7 @@ final class LazyTransformer implements ClassFileTransformer {
         try {
             delegate = factory.get();
         } catch (Throwable t) {
-            AgentLog.error("connguard: could not set up class rewriting; nothing is governed: " + t, t);
+            AgentLog.error(Sentences.rewritingFailed(t), t);
             return;
         } finally {
             ready.countDown();
@@ -125,11 +124,10 @@ final class LazyTransformer implements ClassFileTransformer {
             try {
                 inst.retransformClasses(loaded.toArray(new Class<?>[0]));
             } catch (Throwable t) {
-                AgentLog.error("connguard: could not rewrite already loaded " + loaded + "; they are not governed: "
-                        + t, t);
+                AgentLog.error(Sentences.retransformFailed(loaded, t), t);
             }
         }
-        AgentLog.debug("connguard: " + loaded.size() + " already loaded types retransformed");
+        AgentLog.debug(Sentences.retransformed(loaded.size()));
         onReady.accept((System.nanoTime() - start) / 1_000_000);
     }
 }

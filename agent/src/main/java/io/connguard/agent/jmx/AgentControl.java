@@ -6,6 +6,7 @@ import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.Lease;
 import io.connguard.agent.core.fleet.FleetCoordinator;
 import io.connguard.agent.log.StackText;
+import io.connguard.agent.text.Sentences;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -148,15 +149,12 @@ final class AgentControl implements AgentControlMBean {
 
     @Override
     public String setHostLimit(String host, int port, int limit) {
-        if (host == null || host.isBlank()) {
-            throw new IllegalArgumentException("host must be a host name or address, as the application names it");
-        }
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("port must be 1-65535, not " + port);
+        String bad = Sentences.badHostLimit(host, port, limit);
+        if (bad != null) {
+            throw new IllegalArgumentException(bad);
         }
         HostState h = governor.setLimit(host.trim(), port, limit);
-        return "limit for " + h.key() + " is now " + (limit == 0 ? "none" : Integer.toString(limit))
-                + " (open " + h.open() + ", queued " + h.queued() + ")";
+        return Sentences.hostLimitSet(h, limit);
     }
 
     @Override
@@ -199,7 +197,7 @@ final class AgentControl implements AgentControlMBean {
             StringBuilder line = new StringBuilder("suspected ").append(b.hostKey()).append(" client=")
                     .append(b.client()).append(" ageMs=").append(now - b.borrowedAtMillis()).append(" state=")
                     .append(b.stateName()).append(" thread=").append(b.threadName());
-            line.append(b.stack() == null ? " (no stack captured; CONNGUARD_LEAK_STACKS)" : stackText(b.stack()));
+            line.append(b.stack() == null ? Sentences.noStackCaptured() : stackText(b.stack()));
             out.add(line.toString());
         }
         for (String r : recentLeaks.get()) {

@@ -3,6 +3,7 @@ package io.connguard.agent.jmx;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.fleet.FleetHost;
+import io.connguard.agent.text.Sentences;
 
 /** Reads one {@link HostState}; the only write goes through {@link Governor#setLimit}. */
 final class HostView implements HostViewMBean {
@@ -31,6 +32,10 @@ final class HostView implements HostViewMBean {
 
     @Override
     public void setLimit(int limit) {
+        String bad = Sentences.badHostLimit(host.key().host(), host.key().port(), limit);
+        if (bad != null) {
+            throw new IllegalArgumentException(bad);
+        }
         governor.setLimit(host.key().host(), host.key().port(), limit);
     }
 

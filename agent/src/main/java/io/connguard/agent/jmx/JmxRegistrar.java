@@ -4,6 +4,7 @@ import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.fleet.FleetCoordinator;
 import io.connguard.agent.log.AgentLog;
+import io.connguard.agent.text.Sentences;
 
 import java.lang.management.ManagementFactory;
 import java.util.List;
@@ -63,7 +64,7 @@ public final class JmxRegistrar {
             server = ManagementFactory.getPlatformMBeanServer();
             server.registerMBean(control, new ObjectName("io.connguard:type=Agent"));
         } catch (Throwable t) {
-            AgentLog.warn("connguard: could not register the JMX MBeans, JMX shows nothing from ConnGuard: " + t);
+            AgentLog.warn(Sentences.jmxFailed(t));
             return;
         }
         while (true) {
@@ -78,15 +79,14 @@ public final class JmxRegistrar {
     private void register(MBeanServer server, HostState h) {
         if (registeredHosts >= MAX_HOST_MBEANS) {
             AgentLog.once(io.connguard.agent.config.LogLevel.WARN, "jmx-max-hosts",
-                    "connguard: more than " + MAX_HOST_MBEANS + " destinations; further ones get no Host MBean"
-                            + " (the Agent MBean's listHosts still shows them)", null);
+                    Sentences.jmxTooManyHosts(MAX_HOST_MBEANS), null);
             return;
         }
         try {
             server.registerMBean(new HostView(governor, h), hostName(h));
             registeredHosts++;
         } catch (Throwable t) {
-            AgentLog.debug("connguard: could not register the Host MBean for " + h.key() + ": " + t);
+            AgentLog.debug(Sentences.jmxHostFailed(h, t));
         }
     }
 

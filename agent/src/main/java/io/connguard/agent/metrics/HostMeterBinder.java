@@ -3,6 +3,7 @@ package io.connguard.agent.metrics;
 import io.connguard.agent.config.LogLevel;
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.log.AgentLog;
+import io.connguard.agent.text.Sentences;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.util.ArrayList;
@@ -61,8 +62,7 @@ public final class HostMeterBinder {
     public void hostAdded(HostState h) {
         if (admitted.getAndIncrement() >= MAX_HOSTS) {
             admitted.decrementAndGet();
-            AgentLog.once(LogLevel.WARN, "metrics-max-hosts", "connguard: more than " + MAX_HOSTS
-                    + " destinations; further ones get no meters (JMX and the status command still show them)", null);
+            AgentLog.once(LogLevel.WARN, "metrics-max-hosts", Sentences.metricsTooManyHosts(MAX_HOSTS), null);
             return;
         }
         waits.put(h, new Waits());
@@ -150,9 +150,7 @@ public final class HostMeterBinder {
         try {
             waits.get(h).attach(sink.bind(h));
         } catch (Throwable t) {
-            AgentLog.once(LogLevel.INFO, "metrics-bind:" + sink.describe(), "connguard: could not register meters in "
-                    + sink.describe() + " (" + t + "); JMX and the status command still show everything"
-                    + " (logged once per registry)", null);
+            AgentLog.once(LogLevel.INFO, "metrics-bind:" + sink.describe(), Sentences.metricsBindFailed(sink.describe(), t), null);
         }
     }
 

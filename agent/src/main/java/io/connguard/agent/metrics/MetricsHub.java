@@ -1,6 +1,7 @@
 package io.connguard.agent.metrics;
 
 import io.connguard.agent.log.AgentLog;
+import io.connguard.agent.text.Sentences;
 
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
@@ -97,7 +98,7 @@ public final class MetricsHub {
                     }
                 }
             } catch (Throwable t) {
-                AgentLog.debug("connguard: could not look for the application's Micrometer: " + t);
+                AgentLog.debug(Sentences.micrometerLookupFailed(t));
             }
         }
         ready = true;
@@ -170,7 +171,7 @@ public final class MetricsHub {
                 binder.bindPending();
                 LockSupport.parkNanos(this, sleep);
             } catch (Throwable t) {
-                AgentLog.debug("connguard: the metrics thread hit " + t);
+                AgentLog.debug(Sentences.metricsThreadFailed(t));
                 LockSupport.parkNanos(this, TimeUnit.SECONDS.toNanos(5));
             }
         }
@@ -186,8 +187,7 @@ public final class MetricsHub {
             try {
                 f.app = AppRegistry.of(loader);
             } catch (Throwable t) {
-                AgentLog.info("connguard: the application's Micrometer (class loader " + loader + ") cannot take the"
-                        + " agent's meters (" + t + "); they stay in JMX, status and CONNGUARD_PROMETHEUS_PORT");
+                AgentLog.info(Sentences.metricsBridgeRefused(loader, t));
                 return true;
             }
         }
@@ -197,8 +197,7 @@ public final class MetricsHub {
         }
         if (registries.add(f.app.registry())) {
             binder.addSink(f.app);
-            AgentLog.info("connguard: meters registered in " + f.app.describe()
-                    + " (CONNGUARD_METRICS_BRIDGE=false to keep them out)");
+            AgentLog.info(Sentences.metricsBridged(f.app.describe()));
         }
         return true;
     }

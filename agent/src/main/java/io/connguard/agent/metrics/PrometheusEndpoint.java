@@ -3,6 +3,7 @@ package io.connguard.agent.metrics;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.connguard.agent.log.AgentLog;
+import io.connguard.agent.text.Sentences;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -45,13 +46,10 @@ final class PrometheusEndpoint {
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 0);
         } catch (BindException e) {
-            fail("connguard: the Prometheus endpoint could not listen on " + where + " (" + e.getMessage()
-                    + "); no metrics are served: set CONNGUARD_PROMETHEUS_PORT to a free port"
-                    + " (or CONNGUARD_PROMETHEUS_HOST to an address of this machine)");
+            fail(Sentences.prometheusPortTaken(where, e));
             return null;
         } catch (Throwable t) {
-            fail("connguard: the Prometheus endpoint could not listen on " + where + " (" + t
-                    + "); no metrics are served: check CONNGUARD_PROMETHEUS_HOST and CONNGUARD_PROMETHEUS_PORT");
+            fail(Sentences.prometheusListenFailed(where, t));
             return null;
         }
         PrometheusMeterRegistry registry;
@@ -62,11 +60,10 @@ final class PrometheusEndpoint {
             server.start();
         } catch (Throwable t) {
             server.stop(0);
-            fail("connguard: the Prometheus endpoint on " + where + " could not start (" + t
-                    + "); no metrics are served");
+            fail(Sentences.prometheusStartFailed(where, t));
             return null;
         }
-        AgentLog.info("connguard: Prometheus metrics at http://" + where + "/metrics (CONNGUARD_PROMETHEUS_PORT)");
+        AgentLog.info(Sentences.prometheusServing(where));
         return registry;
     }
 
@@ -111,7 +108,7 @@ final class PrometheusEndpoint {
                 body.writeTo(out);
             }
         } catch (Throwable t) {
-            AgentLog.debug("connguard: a Prometheus scrape failed: " + t);
+            AgentLog.debug(Sentences.prometheusScrapeFailed(t));
         }
     }
 }

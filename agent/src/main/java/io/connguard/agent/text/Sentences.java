@@ -6,8 +6,11 @@ import io.connguard.agent.core.RetryCall;
 import io.connguard.agent.core.fleet.FleetHost;
 
 /**
- * Every sentence the agent says to its user about connections, written once: exception messages
- * and log lines, each naming what happened, to which host, and the setting to change. The core
+ * Every sentence the agent says to its user, written once: exception messages and log lines, each
+ * naming what happened, to which host, and the setting to change. Sections follow the agent's
+ * parts; the sentences still written in {@code HookBridge}, {@code retry/} and
+ * {@code instrument/} (rewriting failures, a pool the agent cannot see into, the retry budget)
+ * are to join them here. The core
  * decides and reports values ({@link Refusal}, counts, hosts); it names no setting. Leak reports,
  * with their stacks and de-duplication, are {@link LeakReports}.
  *
@@ -180,5 +183,164 @@ public final class Sentences {
 
     private static String seconds(long millis) {
         return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
+    }
+
+    // ---- start-up: also the attach result that the status command prints -------------------------
+
+    /** A setting that does not parse, as {@code config} describes it (naming the setting, the value, what is accepted). */
+    public static String settingProblem(String problem) {
+        return "connguard: " + problem;
+    }
+
+    public static String strictRefusal() {
+        return "connguard: not starting: CONNGUARD_STRICT=true and the settings above are invalid;"
+                + " the application runs without ConnGuard. Fix them or set CONNGUARD_STRICT=false.";
+    }
+
+    public static String strictRefusalResult(java.util.List<String> problems) {
+        return "not started: CONNGUARD_STRICT=true and the settings are invalid: " + String.join("; ", problems);
+    }
+
+    public static String disabled() {
+        return "connguard: disabled by CONNGUARD_ENABLED=false; nothing installed";
+    }
+
+    public static String disabledResult() {
+        return "not started: CONNGUARD_ENABLED=false";
+    }
+
+    public static String alreadyRunning() {
+        return "connguard: already running in this JVM; the second start was refused";
+    }
+
+    public static String alreadyRunningResult() {
+        return "refused: ConnGuard is already running in this JVM";
+    }
+
+    public static String startFailed(Throwable t) {
+        return "connguard: failed to start; the application runs without ConnGuard: " + t;
+    }
+
+    public static String started(String version, boolean late, long premainMillis, long readyMillis, String settings) {
+        return "connguard: started " + version + (late ? " (attached late)" : "") + " (premain " + premainMillis
+                + " ms, class rewriting ready after " + readyMillis + " ms): " + settings;
+    }
+
+    public static String reaperFailed(Throwable t) {
+        return "connguard: leak reaper error: " + t;
+    }
+
+    // ---- class rewriting ---------------------------------------------------------------------------
+
+    /** A type we meant to rewrite and could not, at load time or when retransformed. */
+    public static String notRewritten(String type, Throwable t) {
+        return "connguard: could not rewrite " + type + "; connections through it are not governed: " + t;
+    }
+
+    public static String rewrote(String type) {
+        return "connguard: rewrote " + type;
+    }
+
+    public static String setUpSlow(long waitedSeconds, String type) {
+        return "connguard: set-up took over " + waitedSeconds + " s; " + type
+                + " loads unrewritten and is rewritten when set-up ends";
+    }
+
+    public static String rewritingFailed(Throwable t) {
+        return "connguard: could not set up class rewriting; nothing is governed: " + t;
+    }
+
+    public static String retransformFailed(Object types, Throwable t) {
+        return "connguard: could not rewrite already loaded " + types + "; they are not governed: " + t;
+    }
+
+    public static String retransformed(int count) {
+        return "connguard: " + count + " already loaded types retransformed";
+    }
+
+    // ---- JMX and metrics --------------------------------------------------------------------------
+
+    public static String jmxFailed(Throwable t) {
+        return "connguard: could not register the JMX MBeans, JMX shows nothing from ConnGuard: " + t;
+    }
+
+    public static String jmxTooManyHosts(int max) {
+        return "connguard: more than " + max + " destinations; further ones get no Host MBean"
+                + " (the Agent MBean's listHosts still shows them)";
+    }
+
+    public static String jmxHostFailed(HostState host, Throwable t) {
+        return "connguard: could not register the Host MBean for " + host.key() + ": " + t;
+    }
+
+    /** What is wrong with a limit change asked over JMX, or null when nothing is. */
+    public static String badHostLimit(String host, int port, int limit) {
+        if (host == null || host.isBlank()) {
+            return "host must be a host name or address, as the application names it";
+        }
+        if (port < 1 || port > 65535) {
+            return "port must be 1-65535, not " + port;
+        }
+        return limit < 0 ? "limit must be 0 (no limit) or more, not " + limit : null;
+    }
+
+    public static String hostLimitSet(HostState h, int limit) {
+        return "limit for " + h.key() + " is now " + (limit == 0 ? "none" : Integer.toString(limit))
+                + " (open " + h.open() + ", queued " + h.queued() + ")";
+    }
+
+    /** Appended to a leak row of the JMX listing when no stack was taken. */
+    public static String noStackCaptured() {
+        return " (no stack captured; CONNGUARD_LEAK_STACKS)";
+    }
+
+    public static String metricsTooManyHosts(int max) {
+        return "connguard: more than " + max
+                + " destinations; further ones get no meters (JMX and the status command still show them)";
+    }
+
+    public static String metricsBindFailed(String registry, Throwable t) {
+        return "connguard: could not register meters in " + registry + " (" + t + "); JMX and the status command"
+                + " still show everything (logged once per registry)";
+    }
+
+    public static String micrometerLookupFailed(Throwable t) {
+        return "connguard: could not look for the application's Micrometer: " + t;
+    }
+
+    public static String metricsThreadFailed(Throwable t) {
+        return "connguard: the metrics thread hit " + t;
+    }
+
+    public static String metricsBridgeRefused(ClassLoader loader, Throwable t) {
+        return "connguard: the application's Micrometer (class loader " + loader + ") cannot take the"
+                + " agent's meters (" + t + "); they stay in JMX, status and CONNGUARD_PROMETHEUS_PORT";
+    }
+
+    public static String metricsBridged(String registry) {
+        return "connguard: meters registered in " + registry + " (CONNGUARD_METRICS_BRIDGE=false to keep them out)";
+    }
+
+    public static String prometheusPortTaken(String where, Exception e) {
+        return "connguard: the Prometheus endpoint could not listen on " + where + " (" + e.getMessage()
+                + "); no metrics are served: set CONNGUARD_PROMETHEUS_PORT to a free port"
+                + " (or CONNGUARD_PROMETHEUS_HOST to an address of this machine)";
+    }
+
+    public static String prometheusListenFailed(String where, Throwable t) {
+        return "connguard: the Prometheus endpoint could not listen on " + where + " (" + t
+                + "); no metrics are served: check CONNGUARD_PROMETHEUS_HOST and CONNGUARD_PROMETHEUS_PORT";
+    }
+
+    public static String prometheusStartFailed(String where, Throwable t) {
+        return "connguard: the Prometheus endpoint on " + where + " could not start (" + t + "); no metrics are served";
+    }
+
+    public static String prometheusServing(String where) {
+        return "connguard: Prometheus metrics at http://" + where + "/metrics (CONNGUARD_PROMETHEUS_PORT)";
+    }
+
+    public static String prometheusScrapeFailed(Throwable t) {
+        return "connguard: a Prometheus scrape failed: " + t;
     }
 }
