@@ -11,7 +11,7 @@ package io.connguard.agent.core;
  * @param limit         the cap that bit, as {@code ConnectionLimitException.limit()} reports it
  * @param hostLimit     this JVM's own cap on the destination; 0 = none
  * @param capLimit      the cap of {@code cap}: this JVM's own, the fleet-wide one, or the fallback
- *                      one (a very large number when the fallback has no cap)
+ *                      one (0 when the fallback has no cap)
  * @param fleetInUse    fleet-wide caps: permits in use across the fleet when last seen
  * @param inUseHere     fleet-wide caps: of those, held by this JVM
  * @param queued        connects waiting in this JVM's line for the destination
