@@ -7,12 +7,12 @@ import io.connguard.agent.core.fleet.FleetHost;
 
 /**
  * Every sentence the agent says to its user, written once: exception messages and log lines, each
- * naming what happened, to which host, and the setting to change. Sections follow the agent's
- * parts; the sentences still written in {@code HookBridge}, {@code retry/} and
- * {@code instrument/} (rewriting failures, a pool the agent cannot see into, the retry budget)
- * are to join them here. The core
- * decides and reports values ({@link Refusal}, counts, hosts); it names no setting. Leak reports,
- * with their stacks and de-duplication, are {@link LeakReports}.
+ * naming what happened, to which host, and the setting to change. The core decides and reports
+ * values ({@link Refusal}, {@link RetryCall.GiveUp}, counts, hosts) and names no setting; the words
+ * are here, so that one event reads the same in its exception and in its log line. Leak reports,
+ * with their stacks and de-duplication, are {@link LeakReports}. Still to join them here: the few
+ * lines in {@code HookBridge} (a pool the agent cannot see into, an internal error), the retry
+ * glue (the retry budget, the JDK client without retries) and the client folders.
  *
  * <p>Only strings here, and no bootstrap type: the start-up lines are needed before the bootstrap
  * jar is on the boot class path.
