@@ -15,15 +15,15 @@ import java.lang.reflect.Method;
 /**
  * Retries of refused responses for Apache HttpClient 4 (also relocated copies, as Maven's),
  * around {@code ProtocolExec.execute}: the step of the client's execution chain that its own
- * retry step ({@code ServiceUnavailableRetryExec}) also runs again.
- * A refused attempt's entity is read to its end (which gives the connection back to the pool),
- * the response closed, the request's headers put back as they were when the step began (the
- * step adds cookies and credentials again), and the step runs once more.
+ * retry step ({@code ServiceUnavailableRetryExec}) also runs again. A refused attempt's entity
+ * is read to its end (which gives the connection back to the pool), the response closed, the
+ * request's headers put back as they were when the step began (the step adds cookies and
+ * credentials again), and the step runs once more.
  *
  * <p>When the retries end and the refusal is passed on, the execution is marked in its context;
  * if the client's own retry step ({@code ServiceUnavailableRetryExec}, as Maven configures it)
- * then sends the request again,
- * that attempt is passed through without retries of ours, so the two never multiply.
+ * then sends the request again, that attempt is passed through without retries of ours, so the
+ * two never multiply.
  */
 final class Apache4Retry extends RetryGlue {
 
@@ -32,7 +32,7 @@ final class Apache4Retry extends RetryGlue {
         final Apache4Retry glue;
         final Object request;
         final Object headers;
-        /** The execution's context, and what identifies the execution in it (scope or request wrapper). */
+        /** The execution's context, and what identifies the execution in it (the request wrapper). */
         final Object context;
         final Object execution;
 
@@ -80,13 +80,10 @@ final class Apache4Retry extends RetryGlue {
         if (!retries.enabled() || request == null || target == null) {
             return null;
         }
-        Object route;
-        Object context;
-        Object execution;
         Object[] routeAndContext = (Object[]) target;
-        route = routeAndContext[0];
-        context = routeAndContext[1];
-        execution = request;
+        Object route = routeAndContext[0];
+        Object context = routeAndContext[1];
+        Object execution = request;
         if (context != null && GET_ATTRIBUTE.call(context, PASSED_ON) == execution) {
             return null; // the client's own retry of a refusal we passed on: one attempt, as the client wants
         }
@@ -99,16 +96,17 @@ final class Apache4Retry extends RetryGlue {
         String method = GET_METHOD.string(request);
         Object entity = GET_ENTITY.call(request);
         boolean replayable = entity == null || Boolean.TRUE.equals(IS_REPEATABLE.call(entity));
-        RetryCall call = retries.start(ConnGuardHooks.CLIENT_APACHE4, name, port,
-                method, replayable, 0, true);
+        RetryCall call = retries.start(ConnGuardHooks.CLIENT_APACHE4, name, port, method, replayable, 0, true);
         if (call != null) {
-            call.attachment = new Request(this, request, GET_ALL_HEADERS.call(request),
-                    context, execution);
+            call.attachment = new Request(this, request, GET_ALL_HEADERS.call(request), context, execution);
         }
         return call;
     }
 
-    /** {@code DefaultHttpClientConnectionOperator.connect}: the target {@code HttpHost}, its connect timeout in milliseconds. */
+    /**
+     * {@code DefaultHttpClientConnectionOperator.connect}: the target {@code HttpHost}, its connect
+     * timeout in milliseconds.
+     */
     @Override
     public Object connectStart(Object host, int port, Object connectTimeout) throws IOException {
         long timeout = connectTimeout instanceof Number ? ((Number) connectTimeout).longValue() : 0;

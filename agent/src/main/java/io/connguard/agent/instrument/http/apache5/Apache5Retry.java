@@ -21,8 +21,9 @@ import java.lang.reflect.Method;
  * step adds cookies and credentials again), and the step runs once more.
  *
  * <p>When the retries end and the refusal is passed on, the execution is marked in its context;
- * if the client's own retry step (the default {@code HttpRequestRetryExec}) then sends the request again,
- * that attempt is passed through without retries of ours, so the two never multiply.
+ * if the client's own retry step (the default {@code HttpRequestRetryExec}) then sends the
+ * request again, that attempt is passed through without retries of ours, so the two never
+ * multiply.
  */
 final class Apache5Retry extends RetryGlue {
 
@@ -31,7 +32,7 @@ final class Apache5Retry extends RetryGlue {
         final Apache5Retry glue;
         final Object request;
         final Object headers;
-        /** The execution's context, and what identifies the execution in it (scope or request wrapper). */
+        /** The execution's context, and what identifies the execution in it (the scope). */
         final Object context;
         final Object execution;
 
@@ -79,12 +80,9 @@ final class Apache5Retry extends RetryGlue {
         if (!retries.enabled() || request == null || target == null) {
             return null;
         }
-        Object route;
-        Object context;
-        Object execution;
-        route = ROUTE.read(target);
-        context = CLIENT_CONTEXT.read(target);
-        execution = target;
+        Object route = ROUTE.read(target);
+        Object context = CLIENT_CONTEXT.read(target);
+        Object execution = target;
         if (context != null && GET_ATTRIBUTE.call(context, PASSED_ON) == execution) {
             return null; // the client's own retry of a refusal we passed on: one attempt, as the client wants
         }
@@ -97,16 +95,17 @@ final class Apache5Retry extends RetryGlue {
         String method = GET_METHOD.string(request);
         Object entity = GET_ENTITY.call(request);
         boolean replayable = entity == null || Boolean.TRUE.equals(IS_REPEATABLE.call(entity));
-        RetryCall call = retries.start(ConnGuardHooks.CLIENT_APACHE5, name, port,
-                method, replayable, 0, true);
+        RetryCall call = retries.start(ConnGuardHooks.CLIENT_APACHE5, name, port, method, replayable, 0, true);
         if (call != null) {
-            call.attachment = new Request(this, request, GET_HEADERS.call(request),
-                    context, execution);
+            call.attachment = new Request(this, request, GET_HEADERS.call(request), context, execution);
         }
         return call;
     }
 
-    /** {@code DefaultHttpClientConnectionOperator.connect}: the target {@code HttpHost}, its connect {@code Timeout}. */
+    /**
+     * {@code DefaultHttpClientConnectionOperator.connect}: the target {@code HttpHost}, its
+     * connect {@code Timeout}.
+     */
     @Override
     public Object connectStart(Object host, int port, Object connectTimeout) throws IOException {
         Object millis = connectTimeout instanceof Number ? connectTimeout

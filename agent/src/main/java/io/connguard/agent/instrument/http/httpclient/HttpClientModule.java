@@ -53,7 +53,10 @@ public final class HttpClientModule implements ClientModule {
         return Map.of("java.net.http", Set.of("jdk.internal.net.http"));
     }
 
-    /** The client's {@code SelectorManager} thread, which also connects in some flows (a redirect followed with a direct executor). */
+    /**
+     * The client's {@code SelectorManager} thread, which also connects in some flows (a redirect
+     * followed with a direct executor).
+     */
     @Override
     public boolean onEventLoop(Thread thread) {
         return thread.getClass().getName().equals(SELECTOR);

@@ -28,6 +28,8 @@ final class HttpClientPoolAdapter extends PoolAdapter {
      */
     private static final Governor.PooledCloser CLOSE_HTTP_CONNECTION = HttpClientPoolAdapter::closeHttpConnection;
 
+    private static final String HTTP_CONNECTION = "jdk.internal.net.http.HttpConnection";
+
     private static volatile MethodHandle channel;
     private static volatile MethodHandle close;
     private static volatile VarHandle multi;
@@ -64,7 +66,7 @@ final class HttpClientPoolAdapter extends PoolAdapter {
     private static SocketChannel channel(Object httpConnection) throws Throwable {
         MethodHandle h = channel;
         if (h == null) {
-            Class<?> type = LibraryObjects.superclassNamed(httpConnection.getClass(), "jdk.internal.net.http.HttpConnection");
+            Class<?> type = LibraryObjects.superclassNamed(httpConnection.getClass(), HTTP_CONNECTION);
             h = MethodHandles.privateLookupIn(type, MethodHandles.lookup())
                     .findVirtual(type, "channel", MethodType.methodType(SocketChannel.class))
                     .asType(MethodType.methodType(SocketChannel.class, Object.class));
@@ -77,7 +79,7 @@ final class HttpClientPoolAdapter extends PoolAdapter {
     private static void closeHttpConnection(Object httpConnection) throws Throwable {
         MethodHandle h = close;
         if (h == null) {
-            Class<?> type = LibraryObjects.superclassNamed(httpConnection.getClass(), "jdk.internal.net.http.HttpConnection");
+            Class<?> type = LibraryObjects.superclassNamed(httpConnection.getClass(), HTTP_CONNECTION);
             h = MethodHandles.privateLookupIn(type, MethodHandles.lookup())
                     .findVirtual(type, "close", MethodType.methodType(void.class))
                     .asType(MethodType.methodType(void.class, Object.class));

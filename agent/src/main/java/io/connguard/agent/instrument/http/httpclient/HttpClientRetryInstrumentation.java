@@ -37,7 +37,8 @@ public final class HttpClientRetryInstrumentation implements TypeInstrumentation
                                  @Advice.Argument(value = 1, readOnly = false, typing = Assigner.Typing.DYNAMIC)
                                  Object handler,
                                  @Advice.Argument(2) Object pushPromiseHandler) {
-            handler = ConnGuardHooks.retryHandler(ConnGuardHooks.CLIENT_HTTPCLIENT, client, request, handler, pushPromiseHandler);
+            handler = ConnGuardHooks.retryHandler(ConnGuardHooks.CLIENT_HTTPCLIENT, client, request, handler,
+                    pushPromiseHandler);
         }
     }
 
@@ -49,7 +50,8 @@ public final class HttpClientRetryInstrumentation implements TypeInstrumentation
         public static void exit(@Advice.Argument(1) Object handler,
                                 @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object future,
                                 @Advice.Thrown Throwable thrown) {
-            future = ConnGuardHooks.retryResult(ConnGuardHooks.CLIENT_HTTPCLIENT, handler, thrown == null ? future : null);
+            future = ConnGuardHooks.retryResult(ConnGuardHooks.CLIENT_HTTPCLIENT, handler,
+                    thrown == null ? future : null);
         }
     }
 }
