@@ -8,14 +8,22 @@ import io.connguard.agent.core.StackMode;
 import io.connguard.agent.core.fleet.FleetCoordinator;
 import io.connguard.agent.core.fleet.FleetSlotStore;
 import io.connguard.agent.fleet.redis.RedisFleetBackend;
+import io.connguard.agent.instrument.InstrumentationModule;
 import io.connguard.agent.instrument.Instrumenter;
+import io.connguard.agent.instrument.http.ClientModule;
+import io.connguard.agent.instrument.http.Clients;
+import io.connguard.agent.instrument.socket.SocketModule;
 import io.connguard.agent.jmx.JmxRegistrar;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.metrics.MetricsHub;
 import io.connguard.agent.text.Sentences;
+import io.connguard.agent.retry.Retries;
 import io.connguard.bootstrap.ConnGuardHooks;
 
 import java.lang.instrument.Instrumentation;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -35,7 +43,11 @@ final class AgentInstaller {
             AgentLog.warn(Sentences.alreadyRunning());
             return false;
         }
-        addReadEdgesAndOpens(inst);
+        List<ClientModule> clients = Clients.all();
+        List<InstrumentationModule> modules = new ArrayList<>();
+        modules.add(new SocketModule());
+        modules.addAll(clients);
+        addReadEdgesAndOpens(inst, modules);
 
         Reaper reaper = new Reaper();
         AgentEvents events = new AgentEvents(reaper::start);
@@ -52,7 +64,7 @@ final class AgentInstaller {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> stopping.stop(1_500), "connguard-fleet-release"));
         }
         Governor governor = new Governor(config::limitFor, store, config.queueTimeoutMillis(),
-                config.queueMax(), events, new WaitRules(), StackMode.valueOf(config.leakStacks().name()),
+                config.queueMax(), events, new WaitRules(clients), StackMode.valueOf(config.leakStacks().name()),
                 config.leakThresholdMillis(), Sentences::refusal);
         events.setLeakSettings(config.leakThresholdMillis(), config.leakStacks().label());
         reaper.governor = governor;
@@ -69,12 +81,12 @@ final class AgentInstaller {
         if (observer != null) {
             inst.addTransformer(observer, false);
         }
-        ConnGuardHooks.install(new HookBridge(governor, new io.connguard.agent.retry.Retries(config, governor)));
+        ConnGuardHooks.install(new HookBridge(governor, new Retries(config, governor, clients), clients));
 
         long premainMillis = (System.nanoTime() - t0) / 1_000_000;
         // The start-up line is logged when class rewriting is ready, usually on the background
         // thread: setting up logging costs tens of milliseconds that premain should not spend.
-        Instrumenter.install(inst, Instrumenter.all(), readyMillis -> {
+        Instrumenter.install(inst, Instrumenter.all(modules), readyMillis -> {
             AgentLog.info(Sentences.started(version, late, premainMillis, readyMillis, config.describe()));
             metrics.ready(inst);
         });
@@ -89,21 +101,25 @@ final class AgentInstaller {
 
     /**
      * Named modules do not read the unnamed module that holds classes appended to the bootstrap
-     * path, so advice inlined into {@code java.base} and {@code java.net.http} could not link
-     * against the hooks without these read edges. The opens let the agent read the socket or
-     * channel behind the JDK's pooled connections.
+     * path, so advice inlined into the JDK modules that the instrumentation modules name
+     * ({@code java.base}, and a JDK client's own) could not link against the hooks without these
+     * read edges. The opens let the agent read the socket or channel behind the JDK's pooled
+     * connections.
      */
-    private static void addReadEdgesAndOpens(Instrumentation inst) {
+    private static void addReadEdgesAndOpens(Instrumentation inst, List<InstrumentationModule> modules) {
         Module hooks = ConnGuardHooks.class.getModule();
         Module agent = ConnGuardAgent.class.getModule();
-        Module base = Object.class.getModule();
-        inst.redefineModule(base, Set.of(hooks), Map.of(),
-                Map.of("sun.net", Set.of(agent), "sun.net.www.http", Set.of(agent), "sun.security.ssl", Set.of(agent),
-                        "sun.nio.ch", Set.of(agent), "sun.net.www", Set.of(agent),
-                        "sun.net.www.protocol.http", Set.of(agent)),
-                Set.of(), Map.of());
-        ModuleLayer.boot().findModule("java.net.http").ifPresent(http -> inst.redefineModule(http, Set.of(hooks),
-                Map.of(), Map.of("jdk.internal.net.http", Set.of(agent)), Set.of(), Map.of()));
+        Map<String, Map<String, Set<Module>>> opens = new HashMap<>();
+        for (InstrumentationModule module : modules) {
+            module.jdkPackages().forEach((name, packages) -> {
+                Map<String, Set<Module>> open = opens.computeIfAbsent(name, n -> new HashMap<>());
+                for (String p : packages) {
+                    open.put(p, Set.of(agent));
+                }
+            });
+        }
+        opens.forEach((name, open) -> ModuleLayer.boot().findModule(name).ifPresent(jdk ->
+                inst.redefineModule(jdk, Set.of(hooks), Map.of(), open, Set.of(), Map.of())));
     }
 
 }

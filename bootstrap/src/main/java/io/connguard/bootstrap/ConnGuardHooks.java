@@ -17,16 +17,20 @@ import java.net.SocketAddress;
  */
 public final class ConnGuardHooks {
 
-    /** Pool kind: the JDK {@code HttpURLConnection} keep-alive cache ({@code sun.net.www.http.HttpClient}). */
-    public static final int POOL_JDK_URLCONNECTION = 1;
-    /** Pool kind: the {@code java.net.http.HttpClient} connection pool ({@code jdk.internal.net.http.HttpConnection}). */
-    public static final int POOL_JDK_HTTPCLIENT = 2;
-    /** Pool kind: Apache HttpClient 4 ({@code AbstractConnPool}), including relocated copies. */
-    public static final int POOL_APACHE4 = 3;
-    /** Pool kind: Apache HttpClient 5 ({@code StrictConnPool}, {@code LaxConnPool}). */
-    public static final int POOL_APACHE5 = 4;
-    /** Pool kind: OkHttp 3.14, 4 and 5 ({@code RealConnectionPool}). */
-    public static final int POOL_OKHTTP = 5;
+    // The client ids: the one list of supported clients. Each names one folder of the agent
+    // (instrument/http/<client>/), whose module registers under its id; hooks that concern a
+    // client pass its id, and the agent reaches that client's pool adapter and retry glue by it.
+
+    /** Client id: {@code HttpURLConnection} and its keep-alive cache ({@code sun.net.www.http.HttpClient}). */
+    public static final int CLIENT_URLCONNECTION = 1;
+    /** Client id: {@code java.net.http.HttpClient} and its pool ({@code jdk.internal.net.http.HttpConnection}). */
+    public static final int CLIENT_HTTPCLIENT = 2;
+    /** Client id: Apache HttpClient 4 ({@code AbstractConnPool}), including relocated copies. */
+    public static final int CLIENT_APACHE4 = 3;
+    /** Client id: Apache HttpClient 5 ({@code StrictConnPool}, {@code LaxConnPool}). */
+    public static final int CLIENT_APACHE5 = 4;
+    /** Client id: OkHttp 3.14, 4 and 5 ({@code RealConnectionPool}). */
+    public static final int CLIENT_OKHTTP = 5;
 
     private static volatile HookHandler handler = HookHandler.NOOP;
 
@@ -81,10 +85,10 @@ public final class ConnGuardHooks {
     }
 
     /** On entry to a pool's "take back" method; returns the token for {@link #pooledReturned}. */
-    public static Object pooledIdle(int pool, Object pooled) {
+    public static Object pooledIdle(int client, Object pooled) {
         HookHandler h = handler;
         try {
-            return h.pooledIdle(pool, pooled);
+            return h.pooledIdle(client, pooled);
         } catch (Throwable t) {
             report(h, "pooledIdle", t);
             return null;
@@ -104,56 +108,56 @@ public final class ConnGuardHooks {
         }
     }
 
-    public static boolean pooledTaken(int pool, Object pooled) {
+    public static boolean pooledTaken(int client, Object pooled) {
         HookHandler h = handler;
         try {
-            return h.pooledTaken(pool, pooled);
+            return h.pooledTaken(client, pooled);
         } catch (Throwable t) {
             report(h, "pooledTaken", t);
             return true;
         }
     }
 
-    public static void pooledBorrowed(int pool, Object key, Object pooled, Object handle) {
+    public static void pooledBorrowed(int client, Object key, Object pooled, Object handle) {
         HookHandler h = handler;
         try {
-            h.pooledBorrowed(pool, key, pooled, handle);
+            h.pooledBorrowed(client, key, pooled, handle);
         } catch (Throwable t) {
             report(h, "pooledBorrowed", t);
         }
     }
 
-    public static void pooledHandle(int pool, Object key, Object handle) {
+    public static void pooledHandle(int client, Object key, Object handle) {
         HookHandler h = handler;
         try {
-            h.pooledHandle(pool, key, handle);
+            h.pooledHandle(client, key, handle);
         } catch (Throwable t) {
             report(h, "pooledHandle", t);
         }
     }
 
-    public static void pooledReleased(int pool, Object key) {
+    public static void pooledReleased(int client, Object key) {
         HookHandler h = handler;
         try {
-            h.pooledReleased(pool, key);
+            h.pooledReleased(client, key);
         } catch (Throwable t) {
             report(h, "pooledReleased", t);
         }
     }
 
-    public static void requestStarted(int pool, Object request) {
+    public static void requestStarted(int client, Object request) {
         HookHandler h = handler;
         try {
-            h.requestStarted(pool, request);
+            h.requestStarted(client, request);
         } catch (Throwable t) {
             report(h, "requestStarted", t);
         }
     }
 
-    public static void poolLeasing(int pool, Object poolObject) {
+    public static void poolLeasing(int client, Object poolObject) {
         HookHandler h = handler;
         try {
-            h.poolLeasing(pool, poolObject);
+            h.poolLeasing(client, poolObject);
         } catch (Throwable t) {
             report(h, "poolLeasing", t);
         }
@@ -240,10 +244,11 @@ public final class ConnGuardHooks {
         }
     }
 
-    public static Object retryHandler(Object client, Object request, Object responseHandler, Object pushPromiseHandler) {
+    public static Object retryHandler(int client, Object sender, Object request, Object responseHandler,
+                                      Object pushPromiseHandler) {
         HookHandler h = handler;
         try {
-            Object wrapped = h.retryHandler(client, request, responseHandler, pushPromiseHandler);
+            Object wrapped = h.retryHandler(client, sender, request, responseHandler, pushPromiseHandler);
             return wrapped != null ? wrapped : responseHandler;
         } catch (Throwable t) {
             report(h, "retryHandler", t);
@@ -251,10 +256,10 @@ public final class ConnGuardHooks {
         }
     }
 
-    public static Object retryResult(Object responseHandler, Object future) {
+    public static Object retryResult(int client, Object responseHandler, Object future) {
         HookHandler h = handler;
         try {
-            Object result = h.retryResult(responseHandler, future);
+            Object result = h.retryResult(client, responseHandler, future);
             return result != null ? result : future;
         } catch (Throwable t) {
             report(h, "retryResult", t);
@@ -262,16 +267,17 @@ public final class ConnGuardHooks {
         }
     }
 
-    public static boolean retryUrlConnection(Object call, Object connection, int status, Object responses,
-                                             Object input, Object error, boolean credentials, Throwable thrown) {
+    /** See {@link HookHandler#retryReceived}; never repeats on a failure of its own. */
+    public static boolean retryReceived(Object call, Object connection, int status, Object headers,
+                                        Object input, Object error, boolean credentials, Throwable thrown) {
         if (call == null) {
             return false;
         }
         HookHandler h = handler;
         try {
-            return h.retryUrlConnection(call, connection, status, responses, input, error, credentials, thrown);
+            return h.retryReceived(call, connection, status, headers, input, error, credentials, thrown);
         } catch (Throwable t) {
-            report(h, "retryUrlConnection", t);
+            report(h, "retryReceived", t);
             retryEnd(call);
             return false;
         }

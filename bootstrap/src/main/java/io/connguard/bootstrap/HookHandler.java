@@ -37,13 +37,13 @@ public abstract class HookHandler {
     }
 
     /**
-     * A pool of kind {@code pool} (see {@link ConnGuardHooks}) is about to take back an idle
+     * The pool of client {@code client} (an id of {@link ConnGuardHooks}) is about to take back an idle
      * connection. Called before the connection becomes visible in the pool, so that no other
      * thread can take it out while it is still marked in use.
      *
      * @return a token for {@link #pooledReturned}, or null
      */
-    public Object pooledIdle(int pool, Object pooled) {
+    public Object pooledIdle(int client, Object pooled) {
         return null;
     }
 
@@ -52,38 +52,38 @@ public abstract class HookHandler {
     }
 
     /**
-     * A pool of kind {@code pool} is handing out a pooled connection.
+     * The pool of client {@code client} is handing out a pooled connection.
      *
      * @return {@code false} if the connection was reclaimed (closed) by ConnGuard and must not be
      *         used; the pool then behaves as if it had nothing to hand out
      */
-    public boolean pooledTaken(int pool, Object pooled) {
+    public boolean pooledTaken(int client, Object pooled) {
         return true;
     }
 
     /**
-     * A pool of kind {@code pool} lent a connection to application code. {@code key} is what the
+     * The pool of client {@code client} lent a connection to application code. {@code key} is what the
      * pool's give-back names later; {@code pooled} the pool-side object if different (may be
      * null); {@code handle} the user-facing object whose loss means the connection can never be
      * given back (may be null). Never blocks.
      */
-    public void pooledBorrowed(int pool, Object key, Object pooled, Object handle) {
+    public void pooledBorrowed(int client, Object key, Object pooled, Object handle) {
     }
 
     /** The user-facing handle of a borrow became known after the borrow (see {@link #pooledBorrowed}). */
-    public void pooledHandle(int pool, Object key, Object handle) {
+    public void pooledHandle(int client, Object key, Object handle) {
     }
 
     /** The borrow named {@code key} ended without the connection going idle (closed, discarded). */
-    public void pooledReleased(int pool, Object key) {
+    public void pooledReleased(int client, Object key) {
     }
 
     /** A request object of an asynchronous client was created on the caller's thread. */
-    public void requestStarted(int pool, Object request) {
+    public void requestStarted(int client, Object request) {
     }
 
     /** The current thread is about to lease from {@code poolObject} (Apache HttpClient 5). */
-    public void poolLeasing(int pool, Object poolObject) {
+    public void poolLeasing(int client, Object poolObject) {
     }
 
     /** Bytes were read from or written to a socket or channel. On every read and write: must be cheap. */
@@ -91,7 +91,7 @@ public abstract class HookHandler {
     }
 
     /**
-     * Retry: a request is starting in a client's call path ({@code client} is a pool kind of
+     * Retry: a request is starting in a client's call path ({@code client} is a client id of
      * {@link ConnGuardHooks}). {@code request} and {@code target} are the client's own objects.
      *
      * @return the request's retry state for {@link #retryResponse}, or null when not retried
@@ -142,21 +142,23 @@ public abstract class HookHandler {
      * Retry, {@code java.net.http.HttpClient}: the body handler to use for a request being sent
      * (the given one, or one that recognises refusals).
      */
-    public Object retryHandler(Object client, Object request, Object handler, Object pushPromiseHandler) {
+    public Object retryHandler(int client, Object sender, Object request, Object handler, Object pushPromiseHandler) {
         return handler;
     }
 
     /** Retry, {@code java.net.http.HttpClient}: the future to give the caller for {@code future}. */
-    public Object retryResult(Object handler, Object future) {
+    public Object retryResult(int client, Object handler, Object future) {
         return future;
     }
 
     /**
-     * Retry, {@code HttpURLConnection}: its response was an error ({@code thrown}); consume and
-     * release a refused one and say whether to send the request again.
+     * Retry, for a client whose response is seen in parts ({@code HttpURLConnection}): the attempt
+     * of {@code call} ended in an error ({@code thrown}) with {@code status}, the response
+     * {@code headers} and its streams; consume and release a refused one and say whether to send
+     * the request again.
      */
-    public boolean retryUrlConnection(Object call, Object connection, int status, Object responses,
-                                      Object input, Object error, boolean credentials, Throwable thrown) {
+    public boolean retryReceived(Object call, Object connection, int status, Object headers,
+                                 Object input, Object error, boolean credentials, Throwable thrown) {
         return false;
     }
 

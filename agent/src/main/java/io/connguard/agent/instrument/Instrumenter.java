@@ -1,33 +1,6 @@
 package io.connguard.agent.instrument;
 
 import io.connguard.agent.config.LogLevel;
-import io.connguard.agent.instrument.http.apache.Apache4ConnectRetryInstrumentation;
-import io.connguard.agent.instrument.http.apache.Apache4PoolInstrumentation;
-import io.connguard.agent.instrument.http.apache.Apache4ProxyInstrumentation;
-import io.connguard.agent.instrument.http.apache.Apache4RetryInstrumentation;
-import io.connguard.agent.instrument.http.apache.Apache5ConnectRetryInstrumentation;
-import io.connguard.agent.instrument.http.apache.Apache5EndpointInstrumentation;
-import io.connguard.agent.instrument.http.apache.Apache5HandOutInstrumentation;
-import io.connguard.agent.instrument.http.apache.Apache5PoolInstrumentation;
-import io.connguard.agent.instrument.http.apache.Apache5RetryInstrumentation;
-import io.connguard.agent.instrument.http.jdk.HttpClientExchangeInstrumentation;
-import io.connguard.agent.instrument.http.jdk.HttpClientHandOverInstrumentation;
-import io.connguard.agent.instrument.http.jdk.HttpClientPoolInstrumentation;
-import io.connguard.agent.instrument.http.jdk.HttpClientRequestInstrumentation;
-import io.connguard.agent.instrument.http.jdk.HttpClientRetryInstrumentation;
-import io.connguard.agent.instrument.http.jdk.HttpsUrlConnectionClientInstrumentation;
-import io.connguard.agent.instrument.http.jdk.KeepAliveCacheInstrumentation;
-import io.connguard.agent.instrument.http.jdk.NetworkClientRetryInstrumentation;
-import io.connguard.agent.instrument.http.jdk.UrlConnectionClientInstrumentation;
-import io.connguard.agent.instrument.http.jdk.UrlConnectionRetryInstrumentation;
-import io.connguard.agent.instrument.http.okhttp.OkHttpCallInstrumentation;
-import io.connguard.agent.instrument.http.okhttp.OkHttpConnectRetryInstrumentation;
-import io.connguard.agent.instrument.http.okhttp.OkHttpPoolInstrumentation;
-import io.connguard.agent.instrument.http.okhttp.OkHttpRetryInstrumentation;
-import io.connguard.agent.instrument.http.okhttp.OkHttpWebSocketInstrumentation;
-import io.connguard.agent.instrument.socket.SocketChannelInstrumentation;
-import io.connguard.agent.instrument.socket.SocketInstrumentation;
-import io.connguard.agent.instrument.socket.SocketStreamInstrumentation;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.text.Sentences;
 import net.bytebuddy.ByteBuddy;
@@ -64,43 +37,13 @@ public final class Instrumenter {
     private Instrumenter() {
     }
 
-    /** Everything the agent rewrites, in one place. */
-    public static List<TypeInstrumentation> all() {
-        return List.of(
-                new SocketInstrumentation(),
-                new SocketChannelInstrumentation(),
-                new UrlConnectionClientInstrumentation(),
-                new HttpsUrlConnectionClientInstrumentation(),
-                SocketStreamInstrumentation.input(),
-                SocketStreamInstrumentation.output(),
-                new KeepAliveCacheInstrumentation(),
-                new HttpClientPoolInstrumentation(),
-                new HttpClientExchangeInstrumentation(),
-                new HttpClientRequestInstrumentation(),
-                HttpClientHandOverInstrumentation.http2Upgrade(),
-                HttpClientHandOverInstrumentation.webSocket(),
-                new Apache4PoolInstrumentation(),
-                new Apache4ProxyInstrumentation(),
-                new Apache5PoolInstrumentation("StrictConnPool"),
-                new Apache5PoolInstrumentation("LaxConnPool"),
-                Apache5HandOutInstrumentation.strict(),
-                Apache5HandOutInstrumentation.lax(),
-                new Apache5EndpointInstrumentation("io.PoolingHttpClientConnectionManager"),
-                new Apache5EndpointInstrumentation("nio.PoolingAsyncClientConnectionManager"),
-                new OkHttpCallInstrumentation("okhttp3.internal.connection.RealCall"),
-                new OkHttpCallInstrumentation("okhttp3.internal.connection.Transmitter"),
-                new OkHttpPoolInstrumentation(),
-                new OkHttpWebSocketInstrumentation(),
-                // Retries of refused connects and responses.
-                new UrlConnectionRetryInstrumentation(),
-                new NetworkClientRetryInstrumentation(),
-                new HttpClientRetryInstrumentation(),
-                new Apache4RetryInstrumentation(),
-                new Apache5RetryInstrumentation(),
-                new Apache4ConnectRetryInstrumentation(),
-                new Apache5ConnectRetryInstrumentation(),
-                new OkHttpRetryInstrumentation(),
-                new OkHttpConnectRetryInstrumentation());
+    /** Everything the agent rewrites: the instrumentations of every module, in order. */
+    public static List<TypeInstrumentation> all(List<? extends InstrumentationModule> modules) {
+        List<TypeInstrumentation> all = new ArrayList<>();
+        for (InstrumentationModule module : modules) {
+            all.addAll(module.instrumentations());
+        }
+        return all;
     }
 
     /**

@@ -8,40 +8,41 @@ import io.connguard.agent.core.RetryCall;
 import io.connguard.agent.core.RetryPolicy;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.text.Sentences;
-import io.connguard.bootstrap.ConnGuardHooks;
+import io.connguard.agent.instrument.http.ClientModule;
+import io.connguard.agent.instrument.http.Clients;
 
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.SocketException;
-import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The retry side of the agent: one {@link RetryPolicy} from the configuration, the client glue
- * that applies it to each supported client, and the log lines. The {@code HookBridge} hands every
- * retry hook here.
+ * The retry side of the agent: one {@link RetryPolicy} from the configuration, the steps every
+ * client's glue shares, the dispatch of each retry hook to the glue of the client it concerns
+ * (its {@link RetryGlue}, from the client's folder), and the log lines. The {@code HookBridge}
+ * hands every retry hook here.
  */
 public final class Retries {
 
-    private static final Lib.FieldFn EXCHANGE_FINDER = new Lib.FieldFn("exchangeFinder");
-    private static final Lib.FieldFn ROUTE_SELECTION = new Lib.FieldFn("routeSelection");
-    private static final Lib.FieldFn ROUTE_SELECTOR = new Lib.FieldFn("routeSelector");
-
     private final RetryPolicy policy;
     private final Governor governor;
-    private final ApacheRetry apache4 = new ApacheRetry(this, false);
-    private final ApacheRetry apache5 = new ApacheRetry(this, true);
-    private final OkHttpRetry okHttp = new OkHttpRetry(this);
-    private final UrlConnectionRetry urlConnection = new UrlConnectionRetry(this);
-    private final JdkHttpClientRetry httpClient = new JdkHttpClientRetry(this);
-    /** OkHttp's calls in progress on this thread, innermost last (one interceptor run each). */
-    final ThreadLocal<ArrayDeque<RetryCall>> okHttpCalls = ThreadLocal.withInitial(ArrayDeque::new);
+    /** Each client's glue and name, at the index of its id. */
+    private final RetryGlue[] glue;
+    private final String[] names;
 
-    public Retries(AgentConfig config, Governor governor) {
+    public Retries(AgentConfig config, Governor governor, List<ClientModule> clients) {
         this.governor = governor;
         this.policy = new RetryPolicy(config.retryMaxAttempts(), config::retryStatus, config.retryMethods(),
                 config.retryBackoffMillis(), config.retryMaxBackoffMillis(), config.retryAfterMaxMillis(),
                 config.retryBudgetPercent(), config::registryHost, new LogListener(config.retryBudgetPercent()));
+        int bound = Clients.idBound(clients);
+        this.names = new String[bound];
+        this.glue = new RetryGlue[bound];
+        for (ClientModule client : clients) {
+            names[client.id()] = client.name();
+            glue[client.id()] = client.retry(this);
+        }
     }
 
     public boolean enabled() {
@@ -49,7 +50,7 @@ public final class Retries {
     }
 
     /** Starts a request or connect to {@code host:port} under the policy; null when retries are off. */
-    RetryCall start(int client, String host, int port, String method, boolean replayable, long deadlineNanos,
+    public RetryCall start(int client, String host, int port, String method, boolean replayable, long deadlineNanos,
                     boolean counted) {
         if (!policy.enabled() || host == null || host.isEmpty() || port <= 0) {
             return null;
@@ -59,7 +60,7 @@ public final class Retries {
     }
 
     /** {@code https} → 443, anything else → 80, when a URL names no port. */
-    static int port(int port, String scheme) {
+    public static int port(int port, String scheme) {
         if (port > 0) {
             return port;
         }
@@ -71,7 +72,7 @@ public final class Retries {
      * statuses, or a 401 (decided by {@link #isRefusal} from the headers). The cheap first test on
      * every response.
      */
-    boolean mayBeRefusal(RetryCall call, int status) {
+    public boolean mayBeRefusal(RetryCall call, int status) {
         return (status == 401 || policy.retriesStatus(status)) && call.responsesRetryable();
     }
 
@@ -79,7 +80,7 @@ public final class Retries {
      * Whether a response is a refusal that {@code call} may retry. {@code challenge}: the
      * {@code WWW-Authenticate} value; {@code body}: the first few KB of a 401's body or null.
      */
-    boolean isRefusal(RetryCall call, int status, boolean credentials, String challenge, String body) {
+    public boolean isRefusal(RetryCall call, int status, boolean credentials, String challenge, String body) {
         if (!call.responsesRetryable()) {
             return false;
         }
@@ -94,14 +95,14 @@ public final class Retries {
      * Whether a 401 needs its body read to decide: a registry host, credentials sent, and a
      * challenge present (without a challenge it is a refusal already).
      */
-    boolean needsBody(RetryCall call, int status, boolean credentials, String challenge) {
+    public boolean needsBody(RetryCall call, int status, boolean credentials, String challenge) {
         return status == 401 && credentials && call.responsesRetryable() && !policy.retriesStatus(401)
                 && RetryPolicy.usableChallenge(challenge)
                 && policy.isRegistry(call.host().key().host(), call.host().key().port());
     }
 
     /** A failure of a connect that no byte was sent on and that may be retried. */
-    static boolean connectRefusal(Throwable thrown) {
+    public static boolean connectRefusal(Throwable thrown) {
         if (thrown == null) {
             return false;
         }
@@ -121,35 +122,24 @@ public final class Retries {
         return thrown instanceof SocketException && message.contains("connection reset");
     }
 
-    // --- the hooks, by client -------------------------------------------------------------
+    // --- the hooks: by client id to the client's glue, or through what its glue attached to the call
 
     public Object retryStart(int client, Object request, Object target) throws IOException {
-        switch (client) {
-            case ConnGuardHooks.POOL_APACHE4:
-                return apache4.start(request, target);
-            case ConnGuardHooks.POOL_APACHE5:
-                return apache5.start(request, target);
-            case ConnGuardHooks.POOL_OKHTTP:
-                return okHttp.start(target);
-            case ConnGuardHooks.POOL_JDK_URLCONNECTION:
-                return urlConnection.start(request);
-            default:
-                return null;
-        }
+        return glue(client).start(request, target);
     }
 
     public boolean retryResponse(Object call, Object response, Throwable thrown) throws IOException {
         RetryCall c = (RetryCall) call;
-        return c.attachment instanceof ApacheRetry.Request
-                ? ((ApacheRetry.Request) c.attachment).glue.response(c, response, thrown)
+        return c.attachment instanceof RetryGlue.Step
+                ? ((RetryGlue.Step) c.attachment).response(c, response, thrown)
                 : end(c);
     }
 
     public void retryEnd(Object call) {
         if (call instanceof RetryCall) {
             RetryCall c = (RetryCall) call;
-            if (c.attachment == OkHttpRetry.MARK) {
-                okHttp.end(c);
+            if (c.attachment instanceof RetryGlue.Step) {
+                ((RetryGlue.Step) c.attachment).end(c);
             } else {
                 c.end();
             }
@@ -157,55 +147,23 @@ public final class Retries {
     }
 
     public Object retryFollowUp(int client, Object response, Object followUp) throws IOException {
-        return client == ConnGuardHooks.POOL_OKHTTP ? okHttp.followUp(response, followUp) : followUp;
+        return glue(client).followUp(response, followUp);
     }
 
     public Object connectRetryStart(int client, Object target, int port, Object connectTimeout) throws IOException {
-        if (client == ConnGuardHooks.POOL_OKHTTP && target instanceof Object[]) {
-            Object[] connectionAndCall = (Object[]) target;
-            return okHttpConnectRetryStart(connectionAndCall[0], connectionAndCall[1], connectTimeout);
-        }
-        String host;
-        int p = port;
-        if (target instanceof String) {
-            host = (String) target;
-        } else if (client == ConnGuardHooks.POOL_OKHTTP) {
-            Object url = Lib.call(Lib.call(Lib.call(target, "route"), "address"), "url");
-            host = Lib.string(url, "host");
-            p = Lib.integer(url, "port", -1);
-        } else {
-            // Apache HttpClient 4 and 5: an HttpHost
-            host = Lib.string(target, "getHostName");
-            p = port(Lib.integer(target, "getPort", -1), Lib.string(target, "getSchemeName"));
-        }
-        long timeout;
-        if (connectTimeout instanceof Number) {
-            timeout = ((Number) connectTimeout).longValue();
-        } else {
-            Object millis = Lib.call(connectTimeout, "toMilliseconds");
-            timeout = millis instanceof Number ? ((Number) millis).longValue() : 0;
-        }
-        RetryCall call = start(client, host, p, null, true, 0, false);
-        if (call != null) {
-            call.connectTimeout(timeout);
-        }
-        return call;
+        return glue(client).connectStart(target, port, connectTimeout);
     }
 
     /**
-     * OkHttp's {@code RealConnection.connectSocket}: retried only on the call's last route, so a
-     * refusing address never delays OkHttp's own move to the next address or proxy.
+     * Starts a connect to {@code host:port} under the policy, as a client's glue found them;
+     * {@code connectTimeoutMillis} is the caller's connect timeout (0: none). Null when not retried.
      */
-    private Object okHttpConnectRetryStart(Object connection, Object realCall, Object connectTimeout) throws IOException {
-        Object finder = realCall == null ? null : EXCHANGE_FINDER.read(realCall);
-        if (finder != null) {
-            Object selection = ROUTE_SELECTION.read(finder);
-            Object selector = ROUTE_SELECTOR.read(finder);
-            if (Boolean.TRUE.equals(Lib.call(selection, "hasNext")) || Boolean.TRUE.equals(Lib.call(selector, "hasNext"))) {
-                return null;
-            }
+    public RetryCall connectStart(int client, String host, int port, long connectTimeoutMillis) {
+        RetryCall call = start(client, host, port, null, true, 0, false);
+        if (call != null) {
+            call.connectTimeout(connectTimeoutMillis);
         }
-        return connectRetryStart(ConnGuardHooks.POOL_OKHTTP, connection, -1, connectTimeout);
+        return call;
     }
 
     public boolean connectRetry(Object call, Throwable thrown) {
@@ -221,17 +179,21 @@ public final class Retries {
         return false;
     }
 
-    public Object retryHandler(Object client, Object request, Object handler, Object pushPromiseHandler) {
-        return httpClient.handler(client, request, handler, pushPromiseHandler);
+    public Object retryHandler(int client, Object sender, Object request, Object handler, Object pushPromiseHandler) {
+        return glue(client).handler(sender, request, handler, pushPromiseHandler);
     }
 
-    public Object retryResult(Object handler, Object future) {
-        return httpClient.result(handler, future);
+    public Object retryResult(int client, Object handler, Object future) {
+        return glue(client).result(handler, future);
     }
 
-    public boolean retryUrlConnection(Object call, Object connection, int status, Object responses, Object input,
-                                      Object error, boolean credentials, Throwable thrown) throws IOException {
-        return urlConnection.response((RetryCall) call, connection, status, responses, input, error, credentials, thrown);
+    public boolean retryReceived(Object call, Object connection, int status, Object headers, Object input,
+                                 Object error, boolean credentials, Throwable thrown) throws IOException {
+        RetryCall c = (RetryCall) call;
+        return c.attachment instanceof RetryGlue.Step
+                ? ((RetryGlue.Step) c.attachment).received(c, connection, status, headers, input, error, credentials,
+                        thrown)
+                : end(c);
     }
 
     private static boolean end(RetryCall c) {
@@ -239,21 +201,15 @@ public final class Retries {
         return false;
     }
 
-    static String clientName(int client) {
-        switch (client) {
-            case ConnGuardHooks.POOL_JDK_URLCONNECTION:
-                return "HttpURLConnection";
-            case ConnGuardHooks.POOL_JDK_HTTPCLIENT:
-                return "java.net.http.HttpClient";
-            case ConnGuardHooks.POOL_APACHE4:
-                return "Apache HttpClient 4";
-            case ConnGuardHooks.POOL_APACHE5:
-                return "Apache HttpClient 5";
-            case ConnGuardHooks.POOL_OKHTTP:
-                return "OkHttp";
-            default:
-                return "client";
-        }
+    private RetryGlue glue(int client) {
+        RetryGlue g = client >= 0 && client < glue.length ? glue[client] : null;
+        return g == null ? RetryGlue.NONE : g;
+    }
+
+    /** How reports name {@code client}: its module's name. */
+    private String clientName(int client) {
+        String name = client >= 0 && client < names.length ? names[client] : null;
+        return name == null ? "client" : name;
     }
 
     /** The log lines: one per request whose retries ended refused; budget refusals once a minute per host. */

@@ -116,23 +116,23 @@ public abstract class LeakHookPathBenchmark {
     }
 
     private Object apache4() {
-        ConnGuardHooks.pooledTaken(ConnGuardHooks.POOL_APACHE4, entry);
-        ConnGuardHooks.pooledBorrowed(ConnGuardHooks.POOL_APACHE4, entry, pool, null);
+        ConnGuardHooks.pooledTaken(ConnGuardHooks.CLIENT_APACHE4, entry);
+        ConnGuardHooks.pooledBorrowed(ConnGuardHooks.CLIENT_APACHE4, entry, pool, null);
         ConnGuardHooks.activity(socket); // the request written
         ConnGuardHooks.activity(socket); // the response read
-        Object token = ConnGuardHooks.pooledIdle(ConnGuardHooks.POOL_APACHE4, entry);
+        Object token = ConnGuardHooks.pooledIdle(ConnGuardHooks.CLIENT_APACHE4, entry);
         ConnGuardHooks.pooledReturned(token);
         return token;
     }
 
     private Object okhttp() {
         Object call = new Object(); // a new RealCall per request; the agent holds it weakly and phantom-reachably
-        ConnGuardHooks.pooledTaken(ConnGuardHooks.POOL_OKHTTP, okConnection);
-        ConnGuardHooks.pooledBorrowed(ConnGuardHooks.POOL_OKHTTP, call, okConnection, call);
+        ConnGuardHooks.pooledTaken(ConnGuardHooks.CLIENT_OKHTTP, okConnection);
+        ConnGuardHooks.pooledBorrowed(ConnGuardHooks.CLIENT_OKHTTP, call, okConnection, call);
         ConnGuardHooks.activity(socket);
         ConnGuardHooks.activity(socket);
-        ConnGuardHooks.pooledReleased(ConnGuardHooks.POOL_OKHTTP, call);
-        Object token = ConnGuardHooks.pooledIdle(ConnGuardHooks.POOL_OKHTTP, okConnection);
+        ConnGuardHooks.pooledReleased(ConnGuardHooks.CLIENT_OKHTTP, call);
+        Object token = ConnGuardHooks.pooledIdle(ConnGuardHooks.CLIENT_OKHTTP, okConnection);
         ConnGuardHooks.pooledReturned(token);
         return token;
     }
@@ -148,17 +148,17 @@ public abstract class LeakHookPathBenchmark {
         String[] open;
         if (apache) {
             expected = "Apache HttpClient 4";
-            ConnGuardHooks.pooledTaken(ConnGuardHooks.POOL_APACHE4, entry);
-            ConnGuardHooks.pooledBorrowed(ConnGuardHooks.POOL_APACHE4, entry, pool, null);
+            ConnGuardHooks.pooledTaken(ConnGuardHooks.CLIENT_APACHE4, entry);
+            ConnGuardHooks.pooledBorrowed(ConnGuardHooks.CLIENT_APACHE4, entry, pool, null);
             open = (String[]) AgentVariant.agentOperation("listOpenConnections");
-            ConnGuardHooks.pooledReturned(ConnGuardHooks.pooledIdle(ConnGuardHooks.POOL_APACHE4, entry));
+            ConnGuardHooks.pooledReturned(ConnGuardHooks.pooledIdle(ConnGuardHooks.CLIENT_APACHE4, entry));
         } else {
             expected = "OkHttp";
-            ConnGuardHooks.pooledTaken(ConnGuardHooks.POOL_OKHTTP, okConnection);
-            ConnGuardHooks.pooledBorrowed(ConnGuardHooks.POOL_OKHTTP, call, okConnection, call);
+            ConnGuardHooks.pooledTaken(ConnGuardHooks.CLIENT_OKHTTP, okConnection);
+            ConnGuardHooks.pooledBorrowed(ConnGuardHooks.CLIENT_OKHTTP, call, okConnection, call);
             open = (String[]) AgentVariant.agentOperation("listOpenConnections");
-            ConnGuardHooks.pooledReleased(ConnGuardHooks.POOL_OKHTTP, call);
-            ConnGuardHooks.pooledReturned(ConnGuardHooks.pooledIdle(ConnGuardHooks.POOL_OKHTTP, okConnection));
+            ConnGuardHooks.pooledReleased(ConnGuardHooks.CLIENT_OKHTTP, call);
+            ConnGuardHooks.pooledReturned(ConnGuardHooks.pooledIdle(ConnGuardHooks.CLIENT_OKHTTP, okConnection));
         }
         for (String line : open) {
             if (line.contains(" client=" + expected + " ")) {

@@ -82,7 +82,7 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  * <li>{@code urlconnection}: {@code HttpURLConnection.getInputStream0} enter ({@code retryStart}
  *     with the unconnected {@code sun.net.www.protocol.http.HttpURLConnection}) and exit
- *     ({@code retryUrlConnection}, status 200, no exception).</li>
+ *     ({@code retryReceived}, status 200, no exception).</li>
  * <li>{@code httpclient}: {@code HttpClientImpl.sendAsync} enter ({@code retryHandler}: wraps the
  *     caller's {@code BodyHandlers.ofByteArray()}) and exit ({@code retryResult}: wraps the returned
  *     future); the client then applies the (wrapped) handler to the 200 response head and completes
@@ -166,13 +166,13 @@ public abstract class RetryHookPathBenchmark {
         AgentVariant.checkAtSetup();
         switch (client) {
             case "urlconnection":
-                kind = ConnGuardHooks.POOL_JDK_URLCONNECTION;
+                kind = ConnGuardHooks.CLIENT_URLCONNECTION;
                 urlConnection = (HttpURLConnection) new URL(URL_TEXT).openConnection(Proxy.NO_PROXY);
                 urlConnection.setRequestProperty("Accept", "application/json");
                 urlInput = new ByteArrayInputStream("ok".getBytes(StandardCharsets.US_ASCII));
                 break;
             case "httpclient":
-                kind = ConnGuardHooks.POOL_JDK_HTTPCLIENT;
+                kind = ConnGuardHooks.CLIENT_HTTPCLIENT;
                 // As LeakTrackingBenchmark's client. The advice sees HttpClientImpl, this is its facade:
                 // the glue only uses HttpClient's public API (connectTimeout, and sendAsync for a retry).
                 jdkClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -186,7 +186,7 @@ public abstract class RetryHookPathBenchmark {
                 jdkResponse = new FakeHttpResponse(jdkRequest, headers);
                 break;
             case "apache4":
-                kind = ConnGuardHooks.POOL_APACHE4;
+                kind = ConnGuardHooks.CLIENT_APACHE4;
                 HttpHost target = new HttpHost(HOST, PORT, "http");
                 HttpGet get = new HttpGet(URL_TEXT);
                 get.setHeader("Accept", "application/json");
@@ -201,7 +201,7 @@ public abstract class RetryHookPathBenchmark {
                 apache4Response = responseProxy(r4);
                 break;
             case "apache5":
-                kind = ConnGuardHooks.POOL_APACHE5;
+                kind = ConnGuardHooks.CLIENT_APACHE5;
                 org.apache.hc.core5.http.HttpHost target5 = new org.apache.hc.core5.http.HttpHost("http", HOST, PORT);
                 org.apache.hc.client5.http.classic.methods.HttpGet get5 =
                         new org.apache.hc.client5.http.classic.methods.HttpGet(URL_TEXT);
@@ -217,7 +217,7 @@ public abstract class RetryHookPathBenchmark {
                 apache5Response = CloseableHttpResponse.adapt(r5);
                 break;
             case "okhttp":
-                kind = ConnGuardHooks.POOL_OKHTTP;
+                kind = ConnGuardHooks.CLIENT_OKHTTP;
                 okClient = new OkHttpClient.Builder().proxy(Proxy.NO_PROXY).build();
                 Request request = new Request.Builder().url(URL_TEXT).header("Accept", "application/json").build();
                 RealCall call = (RealCall) okClient.newCall(request);
@@ -256,13 +256,13 @@ public abstract class RetryHookPathBenchmark {
     @Benchmark
     public Object request() {
         switch (kind) {
-            case ConnGuardHooks.POOL_JDK_URLCONNECTION:
+            case ConnGuardHooks.CLIENT_URLCONNECTION:
                 return urlConnection();
-            case ConnGuardHooks.POOL_JDK_HTTPCLIENT:
+            case ConnGuardHooks.CLIENT_HTTPCLIENT:
                 return httpClient();
-            case ConnGuardHooks.POOL_APACHE4:
+            case ConnGuardHooks.CLIENT_APACHE4:
                 return apache4();
-            case ConnGuardHooks.POOL_APACHE5:
+            case ConnGuardHooks.CLIENT_APACHE5:
                 return apache5();
             default:
                 return okHttp();
@@ -270,17 +270,17 @@ public abstract class RetryHookPathBenchmark {
     }
 
     private Object urlConnection() {
-        Object call = ConnGuardHooks.retryStart(ConnGuardHooks.POOL_JDK_URLCONNECTION, urlConnection, null);
+        Object call = ConnGuardHooks.retryStart(ConnGuardHooks.CLIENT_URLCONNECTION, urlConnection, null);
         // The exit advice returns at once when the enter returned null (as the hook does itself).
         // responses (sun.net.www.MessageHeader) is not read for a response without an exception.
-        ConnGuardHooks.retryUrlConnection(call, urlConnection, 200, null, urlInput, null, false, null);
+        ConnGuardHooks.retryReceived(call, urlConnection, 200, null, urlInput, null, false, null);
         return call;
     }
 
     private Object httpClient() {
-        Object handler = ConnGuardHooks.retryHandler(jdkClient, jdkRequest, jdkHandler, null);
+        Object handler = ConnGuardHooks.retryHandler(ConnGuardHooks.CLIENT_HTTPCLIENT, jdkClient, jdkRequest, jdkHandler, null);
         CompletableFuture<FakeHttpResponse> internal = new CompletableFuture<>(); // the client's MinimalFuture
-        Object returned = ConnGuardHooks.retryResult(handler, internal);
+        Object returned = ConnGuardHooks.retryResult(ConnGuardHooks.CLIENT_HTTPCLIENT, handler, internal);
         BodySubscriber<?> subscriber = ((BodyHandler<?>) handler).apply(jdkInfo); // on the response head
         internal.complete(jdkResponse); // the body was read
         Object response = ((CompletableFuture<?>) returned).getNow(null); // the caller's send() gets it
@@ -288,21 +288,21 @@ public abstract class RetryHookPathBenchmark {
     }
 
     private Object apache4() {
-        Object call = ConnGuardHooks.retryStart(ConnGuardHooks.POOL_APACHE4, apache4Request,
+        Object call = ConnGuardHooks.retryStart(ConnGuardHooks.CLIENT_APACHE4, apache4Request,
                 new Object[] {apache4Route, apache4Context}); // the enter advice's array
         ConnGuardHooks.retryResponse(call, apache4Response, null);
         return call;
     }
 
     private Object apache5() {
-        Object call = ConnGuardHooks.retryStart(ConnGuardHooks.POOL_APACHE5, apache5Request, apache5Scope);
+        Object call = ConnGuardHooks.retryStart(ConnGuardHooks.CLIENT_APACHE5, apache5Request, apache5Scope);
         ConnGuardHooks.retryResponse(call, apache5Response, null);
         return call;
     }
 
     private Object okHttp() {
-        Object call = ConnGuardHooks.retryStart(ConnGuardHooks.POOL_OKHTTP, null, okChain);
-        Object followUp = ConnGuardHooks.retryFollowUp(ConnGuardHooks.POOL_OKHTTP, okResponse, null);
+        Object call = ConnGuardHooks.retryStart(ConnGuardHooks.CLIENT_OKHTTP, null, okChain);
+        Object followUp = ConnGuardHooks.retryFollowUp(ConnGuardHooks.CLIENT_OKHTTP, okResponse, null);
         ConnGuardHooks.retryEnd(call);
         return followUp == null ? call : followUp;
     }
@@ -328,14 +328,14 @@ public abstract class RetryHookPathBenchmark {
             }
         }
         boolean on = expectRetries();
-        if (kind == ConnGuardHooks.POOL_JDK_HTTPCLIENT) {
-            Object handler = ConnGuardHooks.retryHandler(jdkClient, jdkRequest, jdkHandler, null);
+        if (kind == ConnGuardHooks.CLIENT_HTTPCLIENT) {
+            Object handler = ConnGuardHooks.retryHandler(ConnGuardHooks.CLIENT_HTTPCLIENT, jdkClient, jdkRequest, jdkHandler, null);
             if ((handler != jdkHandler) != on) {
                 throw new IllegalStateException("the JDK client's body handler was " + (on ? "not " : "")
                         + "wrapped (" + handler.getClass().getName() + "), so this is not the variant it claims");
             }
             CompletableFuture<FakeHttpResponse> internal = new CompletableFuture<>();
-            Object returned = ConnGuardHooks.retryResult(handler, internal);
+            Object returned = ConnGuardHooks.retryResult(ConnGuardHooks.CLIENT_HTTPCLIENT, handler, internal);
             if ((returned != internal) != on) {
                 throw new IllegalStateException("the JDK client's future was " + (on ? "not " : "") + "wrapped");
             }
@@ -356,13 +356,13 @@ public abstract class RetryHookPathBenchmark {
         }
         Object call;
         switch (kind) {
-            case ConnGuardHooks.POOL_JDK_URLCONNECTION:
+            case ConnGuardHooks.CLIENT_URLCONNECTION:
                 call = ConnGuardHooks.retryStart(kind, urlConnection, null);
                 break;
-            case ConnGuardHooks.POOL_APACHE4:
+            case ConnGuardHooks.CLIENT_APACHE4:
                 call = ConnGuardHooks.retryStart(kind, apache4Request, new Object[] {apache4Route, apache4Context});
                 break;
-            case ConnGuardHooks.POOL_APACHE5:
+            case ConnGuardHooks.CLIENT_APACHE5:
                 call = ConnGuardHooks.retryStart(kind, apache5Request, apache5Scope);
                 break;
             default:
@@ -377,13 +377,13 @@ public abstract class RetryHookPathBenchmark {
             requireInFlight(1);
         }
         switch (kind) {
-            case ConnGuardHooks.POOL_JDK_URLCONNECTION:
-                ConnGuardHooks.retryUrlConnection(call, urlConnection, 200, null, urlInput, null, false, null);
+            case ConnGuardHooks.CLIENT_URLCONNECTION:
+                ConnGuardHooks.retryReceived(call, urlConnection, 200, null, urlInput, null, false, null);
                 break;
-            case ConnGuardHooks.POOL_APACHE4:
+            case ConnGuardHooks.CLIENT_APACHE4:
                 ConnGuardHooks.retryResponse(call, apache4Response, null);
                 break;
-            case ConnGuardHooks.POOL_APACHE5:
+            case ConnGuardHooks.CLIENT_APACHE5:
                 ConnGuardHooks.retryResponse(call, apache5Response, null);
                 break;
             default:

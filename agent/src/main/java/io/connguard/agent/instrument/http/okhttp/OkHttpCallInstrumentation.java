@@ -53,12 +53,12 @@ public final class OkHttpCallInstrumentation implements TypeInstrumentation {
 
         @Advice.OnMethodEnter(suppress = Throwable.class)
         public static void enter(@Advice.Argument(0) Object connection) {
-            ConnGuardHooks.pooledTaken(ConnGuardHooks.POOL_OKHTTP, connection);
+            ConnGuardHooks.pooledTaken(ConnGuardHooks.CLIENT_OKHTTP, connection);
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class)
         public static void exit(@Advice.This Object call, @Advice.Argument(0) Object connection) {
-            ConnGuardHooks.pooledBorrowed(ConnGuardHooks.POOL_OKHTTP, call, connection, call);
+            ConnGuardHooks.pooledBorrowed(ConnGuardHooks.CLIENT_OKHTTP, call, connection, call);
         }
     }
 
@@ -68,7 +68,7 @@ public final class OkHttpCallInstrumentation implements TypeInstrumentation {
 
         @Advice.OnMethodEnter(suppress = Throwable.class)
         public static void enter(@Advice.This Object call) {
-            ConnGuardHooks.pooledReleased(ConnGuardHooks.POOL_OKHTTP, call);
+            ConnGuardHooks.pooledReleased(ConnGuardHooks.CLIENT_OKHTTP, call);
         }
     }
 }

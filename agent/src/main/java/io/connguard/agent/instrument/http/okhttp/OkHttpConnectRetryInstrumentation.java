@@ -35,7 +35,7 @@ public final class OkHttpConnectRetryInstrumentation implements TypeInstrumentat
         @Advice.OnMethodEnter(suppress = Throwable.class)
         public static Object enter(@Advice.This Object connection, @Advice.Argument(0) int connectTimeout,
                                    @Advice.Argument(2) Object call) {
-            return ConnGuardHooks.connectRetryStart(ConnGuardHooks.POOL_OKHTTP, new Object[] {connection, call}, -1,
+            return ConnGuardHooks.connectRetryStart(ConnGuardHooks.CLIENT_OKHTTP, new Object[] {connection, call}, -1,
                     Integer.valueOf(connectTimeout));
         }
     }

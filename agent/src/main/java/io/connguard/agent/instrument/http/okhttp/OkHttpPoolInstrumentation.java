@@ -32,7 +32,7 @@ public final class OkHttpPoolInstrumentation implements TypeInstrumentation {
 
         @Advice.OnMethodEnter(suppress = Throwable.class)
         public static Object enter(@Advice.Argument(0) Object connection) {
-            return ConnGuardHooks.pooledIdle(ConnGuardHooks.POOL_OKHTTP, connection);
+            return ConnGuardHooks.pooledIdle(ConnGuardHooks.CLIENT_OKHTTP, connection);
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)

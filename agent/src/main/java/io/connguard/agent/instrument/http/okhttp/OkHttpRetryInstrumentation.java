@@ -36,7 +36,7 @@ public final class OkHttpRetryInstrumentation implements TypeInstrumentation {
 
         @Advice.OnMethodEnter(suppress = Throwable.class)
         public static Object enter(@Advice.Argument(0) Object chain) {
-            return ConnGuardHooks.retryStart(ConnGuardHooks.POOL_OKHTTP, null, chain);
+            return ConnGuardHooks.retryStart(ConnGuardHooks.CLIENT_OKHTTP, null, chain);
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
@@ -52,7 +52,7 @@ public final class OkHttpRetryInstrumentation implements TypeInstrumentation {
         @Advice.OnMethodExit(suppress = Throwable.class)
         public static void exit(@Advice.Argument(0) Object response,
                                 @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object followUp) {
-            followUp = ConnGuardHooks.retryFollowUp(ConnGuardHooks.POOL_OKHTTP, response, followUp);
+            followUp = ConnGuardHooks.retryFollowUp(ConnGuardHooks.CLIENT_OKHTTP, response, followUp);
         }
     }
 }

@@ -41,7 +41,7 @@ public final class OkHttpWebSocketInstrumentation implements TypeInstrumentation
 
         @Advice.OnMethodExit(suppress = Throwable.class)
         public static void exit(@Advice.FieldValue(value = "call", typing = Assigner.Typing.DYNAMIC) Object call) {
-            ConnGuardHooks.pooledReleased(ConnGuardHooks.POOL_OKHTTP, call);
+            ConnGuardHooks.pooledReleased(ConnGuardHooks.CLIENT_OKHTTP, call);
         }
     }
 }

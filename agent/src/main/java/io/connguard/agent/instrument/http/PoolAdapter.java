@@ -1,0 +1,80 @@
+package io.connguard.agent.instrument.http;
+
+import io.connguard.agent.core.Governor;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.Socket;
+
+import javax.net.ssl.SSLSocket;
+
+/**
+ * One client's pool, as the {@link Governor} needs to see it: what the client's pool hooks
+ * report (a connection going idle, handed out, lent to the application) turned into calls on the
+ * governor, with the socket or channel behind the client's connection object found, and the
+ * client's own way to reclaim or retire one. One subclass per client, in its folder.
+ */
+public abstract class PoolAdapter {
+
+    /** How long a pool handing out a connection that is being reclaimed waits for the close to end. */
+    protected static final long RECLAIM_WAIT_MILLIS = 500;
+
+    private static volatile VarHandle sslSelf;
+
+    protected final Governor governor;
+
+    protected PoolAdapter(Governor governor) {
+        this.governor = governor;
+    }
+
+    /** The pool is about to take back {@code pooled}: the token for {@code pooledReturned}, or null. */
+    public abstract Object idle(Object pooled) throws Throwable;
+
+    /** The pool is handing out {@code pooled}: false if ConnGuard reclaimed it and it must not be used. */
+    public abstract boolean taken(Object pooled) throws Throwable;
+
+    /** The pool lent a connection to the application (see {@code HookHandler.pooledBorrowed}). */
+    public abstract void borrowed(Object key, Object pooled, Object handle) throws Throwable;
+
+    /** The current thread is about to lease from {@code pool}; only pools that need it look. */
+    public void leasing(Object pool) {
+    }
+
+    /**
+     * For pools that cannot be told "nothing to hand out" at the point we see the hand-out, but
+     * check whether what they got is still open and reconnect or skip it if not: when a reclaim
+     * won the race for this connection, wait (bounded) until its close has finished, so that the
+     * client's own check sees it closed.
+     */
+    protected final boolean takenOrClosed(Socket socket) throws ReflectiveOperationException {
+        if (socket == null) {
+            return true; // a new entry, not connected yet
+        }
+        Socket counted = counted(socket);
+        if (!governor.taken(counted, socket.isClosed())) {
+            governor.awaitReleased(counted, RECLAIM_WAIT_MILLIS);
+        }
+        return true;
+    }
+
+    /**
+     * What the slot was counted on: the socket itself, or for a TLS socket layered over a plain
+     * one ({@code HttpsURLConnection} connects a plain socket, then wraps it), the plain one,
+     * which {@code sun.security.ssl.BaseSSLSocketImpl.self} holds (JDK 17 and 25). The pooled
+     * socket itself stays the handle to close on reclaim, so a TLS connection is closed as TLS
+     * (close_notify, then the socket under it).
+     */
+    protected static Socket counted(Socket socket) throws ReflectiveOperationException {
+        if (!(socket instanceof SSLSocket)) {
+            return socket;
+        }
+        VarHandle h = sslSelf;
+        if (h == null) {
+            Class<?> base = LibraryObjects.superclassNamed(socket.getClass(), "sun.security.ssl.BaseSSLSocketImpl");
+            h = MethodHandles.privateLookupIn(base, MethodHandles.lookup()).findVarHandle(base, "self", Socket.class);
+            sslSelf = h;
+        }
+        Socket self = (Socket) h.get(socket);
+        return self == null ? socket : self;
+    }
+}
