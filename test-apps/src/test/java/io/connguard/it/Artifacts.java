@@ -57,16 +57,16 @@ final class Artifacts {
     }
 
     /**
-     * {@code ../test-apps-spring/target/connguard-test-apps-spring.jar} (a snapshot): the Spring Boot
+     * {@code spring/target/connguard-test-apps-spring.jar} (a snapshot): the Spring Boot
      * application, as Boot's executable jar, for {@code java -jar}.
      */
     static Path springAppJar() {
         Path jar = Paths.get(System.getProperty("connguard.it.springAppJar",
-                basedir().resolve("../test-apps-spring/target/connguard-test-apps-spring.jar").toString()))
+                basedir().resolve("spring/target/connguard-test-apps-spring.jar").toString()))
                 .toAbsolutePath().normalize();
         if (!Files.isRegularFile(jar)) {
             throw new AssertionError("The Spring Boot test app jar is missing: " + jar
-                    + ". It is built by the test-apps-spring module; use mvn -B verify from the repository root.");
+                    + ". It is built by the test-apps/spring module; use mvn -B verify from the repository root.");
         }
         return snapshot(jar, "Start-Class");
     }

@@ -24,7 +24,7 @@ import org.assertj.core.api.InstanceOfAssertFactories;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * An application that uses Micrometer itself: a Spring Boot app (test-apps-spring, run from Boot's
+ * An application that uses Micrometer itself: a Spring Boot app (test-apps/spring, run from Boot's
  * executable jar, so its Micrometer is loaded by Boot's {@code LaunchedClassLoader} from a nested
  * jar) with Boot's Prometheus registry at {@code /actuator/prometheus}. With the agent and a limit
  * of 2 on the server, a storm of one-connection-per-request GETs from the app waits in line; the

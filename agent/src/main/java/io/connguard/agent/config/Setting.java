@@ -7,56 +7,64 @@ import java.util.Locale;
  * Every setting of the agent, in one list: its names, default, accepted values and meaning.
  * To add a setting, add a constant here (and, if it is new kind of value, a {@link Kind}) and a
  * getter in {@link AgentConfig}; parsing, error messages, unknown-name detection,
- * {@link AgentConfig#describe()} and the README check all follow from this list.
+ * {@link AgentConfig#describe()} and the README's settings table all follow from this list
+ * ({@code ReadmeSettingsTest} fails until the README's table is what this list says, and prints it).
  *
  * <p>Names are derived from the constant: {@code QUEUE_TIMEOUT} is the environment variable
  * {@code CONNGUARD_QUEUE_TIMEOUT} and the system property {@code connguard.queue.timeout}.
  */
 public enum Setting {
-    ENABLED(Kind.BOOLEAN, "true", "false installs nothing; the application runs untouched"),
-    MAX_PER_HOST(Kind.COUNT, "0", "default cap on open connections to each host:port; 0 = no cap"),
+    ENABLED(Kind.BOOLEAN, "true", "`false` installs nothing; the application runs untouched"),
+    MAX_PER_HOST(Kind.COUNT, "0", "default cap on open connections to each `host:port`; 0 = no cap"),
     HOST_LIMITS(Kind.HOST_LIMITS, "",
-            "per-host caps, e.g. registry.example.com=20,*.corp.example:443=10,*=64;"
-                    + " the most specific pattern wins; 0 = no cap"),
-    QUEUE_TIMEOUT(Kind.DURATION, "30s", "how long a connect over the limit waits for a slot"),
+            "per-host caps, e.g. `registry.example.com=20,*.corp.example:443=10,*=64`; the most specific"
+                    + " pattern wins (see Host patterns); 0 = no cap"),
+    QUEUE_TIMEOUT(Kind.DURATION, "30s",
+            "how long a connect over the limit waits for a slot (never longer than the caller's own connect timeout)"),
     QUEUE_MAX(Kind.COUNT, "1000", "most connects waiting per host; one more fails at once"),
     LEAK_THRESHOLD(Kind.LEAK_THRESHOLD, "1m",
-            "a connection borrowed from a pool, not returned and idle this long is reported as a leak; off = never"),
+            "a connection borrowed from a pool, not returned and idle (no bytes read or written) this long is"
+                    + " reported as a leak; off = never"),
     LEAK_STACKS(Kind.LEAK_STACKS, "sampled",
-            "which borrows carry the stack shown in leak reports: all, sampled (1 in 64, all for 10 min after a leak), off"),
+            "which borrows and connects carry the stack shown in leak reports: all, sampled (1 in 64, and every"
+                    + " one for ten minutes after a leak), off"),
     RETRY_MAX_ATTEMPTS(Kind.ATTEMPTS, "5",
-            "attempts per request including the first, for refused responses and refused connects; 1 = no retries"),
+            "attempts per request including the first, for refused responses and refused connects; `1` = no retries"),
     RETRY_STATUSES(Kind.STATUSES, "429,503", "response statuses that mean \"refused, try later\" and are retried"),
     RETRY_METHODS(Kind.METHODS, "GET,HEAD",
             "request methods retried on a refused response (a refused connect is retried for every method)"),
-    RETRY_BACKOFF(Kind.DURATION, "200ms", "first back-off cap: the wait before retry n is random in [0, min(max, backoff * 2^(n-1))]"),
+    RETRY_BACKOFF(Kind.DURATION, "200ms",
+            "the first back-off cap: before retry *n* the wait is random in [0, min(max, backoff × 2^(n−1))]"),
     RETRY_MAX_BACKOFF(Kind.DURATION, "10s", "the largest back-off cap"),
     RETRY_AFTER_MAX(Kind.DURATION, "30s",
-            "a Retry-After up to this long is honoured; a longer one is not retried but passed on at once"),
+            "a `Retry-After` up to this is waited out exactly; a longer one is not retried but passed on at once"),
     RETRY_BUDGET(Kind.PERCENT, "20",
             "per host, at most this percent of the requests in flight (and at least 10) may be retrying at once"),
     REGISTRY_HOSTS(Kind.HOST_PATTERNS, "",
-            "hosts whose 401 is retried when it looks like a refusal, not a challenge, e.g. harbor.example.com,*.corp.example"),
+            "registries whose `401` is retried when it is a refusal, not a challenge, e.g."
+                    + " `harbor.example.com,*.corp.example` (see Retries)"),
     LOG_LEVEL(Kind.LOG_LEVEL, "info", "how much the agent logs"),
     LOG_FILE(Kind.LOG_FILE, "",
-            "append the log lines to this file (created if missing; its directory must exist) instead of stderr"),
-    LOG_FORMAT(Kind.LOG_FORMAT, "text", "text lines, or json: one JSON object per line for log pipelines"),
+            "append the log lines to this file (created if missing; its directory must exist) instead of stderr;"
+                    + " see Logs"),
+    LOG_FORMAT(Kind.LOG_FORMAT, "text", "`text` lines, or `json`: one JSON object per line, for log pipelines; see Logs"),
     PROMETHEUS_PORT(Kind.PORT, "0",
-            "serve the agent's meters for Prometheus at http://HOST:PORT/metrics; 0 = no endpoint"),
+            "serve the agent's meters at `http://HOST:PORT/metrics` for Prometheus; 0 = no endpoint; see Metrics"),
     PROMETHEUS_HOST(Kind.BIND_HOST, "127.0.0.1",
-            "the address the Prometheus endpoint listens on, e.g. 0.0.0.0 for every interface"),
+            "the address that endpoint listens on (`0.0.0.0` for every interface)"),
     METRICS_BRIDGE(Kind.BOOLEAN, "true",
-            "when the application has Micrometer, also register the agent's meters in its Metrics.globalRegistry"
-                    + " (which Spring Boot feeds)"),
+            "when the application has Micrometer, also register the meters in its `Metrics.globalRegistry`"
+                    + " (Spring Boot feeds its registries from it); see Metrics"),
     FLEET_REDIS(Kind.REDIS_URL, "",
-            "the Redis that holds the fleet's permits, e.g. redis://user:password@redis.internal:6379;"
-                    + " credentials are never logged; empty = no fleet caps"),
+            "the Redis that holds the fleet's permits, e.g. `redis://user:password@redis.internal:6379`;"
+                    + " credentials are never logged; see Fleet mode"),
     FLEET_LIMITS(Kind.FLEET_LIMITS, "",
-            "caps on open connections for the whole fleet, same syntax as CONNGUARD_HOST_LIMITS, e.g."
-                    + " harbor.example.com=200; need CONNGUARD_FLEET_REDIS"),
+            "caps on open connections for the whole fleet (every JVM with the same Redis and fleet name), e.g."
+                    + " `harbor.example.com=200`; needs `CONNGUARD_FLEET_REDIS`; local caps still hold too"),
     FLEET_NAME(Kind.FLEET_NAME, "default", "the fleet's namespace in Redis: JVMs with the same name share caps"),
     FLEET_LEASE(Kind.LEASE, "15s",
-            "how long a JVM's permits outlive it: renewed every third of it, back to the fleet within it after a crash"),
+            "how long a JVM's permits outlive it: renewed every third of it, back to the fleet within it after a"
+                    + " crash (`kill -9`)"),
     FLEET_FALLBACK_LIMIT(Kind.COUNT, "2",
             "while Redis cannot be reached, each JVM's own cap on a fleet-capped host; 0 = no cap"),
     STRICT(Kind.BOOLEAN, "false", "refuse to start on any bad or unknown setting");
@@ -135,6 +143,7 @@ public enum Setting {
         return kind.accepted;
     }
 
+    /** What the setting does, as the README's table shows it (Markdown: code in backticks). */
     public String description() {
         return description;
     }

@@ -39,7 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
- * The Grafana dashboard ({@code dashboards/connguard-grafana.json}) asks only for what the agent
+ * The Grafana dashboard ({@code agent/dashboards/connguard-grafana.json}) asks only for what the agent
  * exports. The exported series are not listed here: they come from a real scrape of two hosts' meters
  * (one of them fleet-capped, so the fleet meters are there too), bound by {@link HostMeters} into a
  * {@link PrometheusMeterRegistry} with a wait recorded, so renaming a meter (in the agent or in the
@@ -399,7 +399,7 @@ class GrafanaDashboardTest {
         return names;
     }
 
-    /** {@code dashboards/} sits at the repository root; tests run in the agent module's directory. */
+    /** {@code dashboards/} sits in the agent module, whose directory its tests run in (Maven's basedir). */
     private static Path dashboardFile() {
         List<Path> starts = new ArrayList<>();
         if (System.getProperty("basedir") != null) {
