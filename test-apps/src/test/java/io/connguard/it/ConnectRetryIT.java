@@ -19,16 +19,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
 import com.sun.net.httpserver.HttpServer;
 
 import io.connguard.testapps.client.RetryApp;
 
 /**
- * Connect-level retries: the client targets a loopback port where nothing listens yet (every
+ * Connect-level retries, across the clients ({@link ClientContract#aConnectRefusedUntilTheServerStartsIsRetried}
+ * runs the first case below for each client on its own): the client targets a loopback port where nothing listens yet (every
  * connect is refused at once), and the test starts an HTTP server on that port
  * {@value #OPEN_AFTER_MS} ms after the app announced the request. With the agent (up to
  * {@value #LATE_MAX_ATTEMPTS} attempts, back-off from 50 ms growing to at most 200 ms with full
@@ -56,67 +54,6 @@ class ConnectRetryIT {
 
     @RegisterExtension
     final Jvms jvms = new Jvms();
-
-    static java.util.stream.Stream<Arguments> jdks() {
-        return java.util.stream.Stream.of(
-                Arguments.of(17, List.copyOf(RetryRun.CLIENTS.keySet())),
-                Arguments.of(25, List.of("url", "jdk", "jdk-async")));
-    }
-
-    /**
-     * Every client of the JDK in one JVM, one after the other: a warm-up GET to a listening server
-     * (so that the agent's class rewriting is done before the timed steps), then a GET and a POST,
-     * each to its own port that opens {@value #OPEN_AFTER_MS} ms after the step starts.
-     */
-    @ParameterizedTest(name = "jdk{0}")
-    @MethodSource("jdks")
-    void aConnectRefusedUntilTheServerStartsIsRetried(int jdk, List<String> clients) throws Exception {
-        try (LateServers servers = new LateServers()) {
-            LateServer warm = servers.add("warm");
-            warm.open();
-            RetryRun.Plan plan = new RetryRun.Plan();
-            Map<String, List<LateServer>> byClient = new LinkedHashMap<>();
-            for (String client : clients) {
-                LateServer get = servers.add(client + "-late-get");
-                LateServer post = servers.add(client + "-late-post");
-                byClient.put(client, List.of(get, post));
-                plan.step(step(client + "-warmup", client, "GET", warm.url()))
-                        .step(step(get.step, client, "GET", get.url()))
-                        .step(step(post.step, client, "POST", post.url()));
-            }
-            JvmProcess process = jvms.java(jdk).agent()
-                    .env("CONNGUARD_RETRY_MAX_ATTEMPTS", String.valueOf(LATE_MAX_ATTEMPTS))
-                    .env("CONNGUARD_RETRY_BACKOFF", "50ms")
-                    .env("CONNGUARD_RETRY_MAX_BACKOFF", "200ms")
-                    .main(RetryApp.class).args("--plan", plan.text(), "--jmx").start();
-            RetryRun run = servers.watch(process);
-
-            SoftAssertions soft = new SoftAssertions();
-            byClient.forEach((client, late) -> {
-                soft.assertThat(run.request(client + "-warmup").status()).as(client + "-warmup: status").isEqualTo(200);
-                for (LateServer server : late) {
-                    String what = server.step + " (jdk " + jdk + ", agent)";
-                    RetryRun.Req req = run.request(server.step);
-                    soft.assertThat(req.error()).as(what + ": the request failed").isNull();
-                    soft.assertThat(req.status()).as(what + ": status").isEqualTo(200);
-                    soft.assertThat(req.body()).as(what + ": body").isEqualTo(LateServer.BODY);
-                    soft.assertThat(server.opened()).as(what + ": the server was started").isTrue();
-                    soft.assertThat(server.requests.get()).as(what + ": requests the late server got").isEqualTo(1);
-                    soft.assertThat(server.methods).as(what + ": methods the late server got")
-                            .containsOnly(server.step.endsWith("post") ? "POST" : "GET");
-                    // From the STEP line on, as the opener's clock: the request itself starts a little later.
-                    soft.assertThat(Long.parseLong(run.stepResult(server.step).get("ms")))
-                            .as(what + ": ms the step took (it cannot succeed before the port opens)")
-                            .isGreaterThanOrEqualTo(OPEN_AFTER_MS - 50);
-                    soft.assertThat(run.exhaustedLines(server.step)).as(what + ": nothing exhausted").isEmpty();
-                    Optional<Long> retries = run.jmxDelta(server.step, "Retries");
-                    soft.assertThat(retries).as(what + ": JMX Retries of the host " + run.stepJmx(server.step)).isPresent();
-                    retries.ifPresent(r -> soft.assertThat(r).as(what + ": JMX Retries (connect retries made)").isPositive());
-                }
-            });
-            soft.assertAll();
-        }
-    }
 
     /** All clients, one JVM, no agent: the first refused connect fails the request. */
     @Test
@@ -196,6 +133,60 @@ class ConnectRetryIT {
         fields.put("url", url);
         fields.put("timeoutMs", 10_000);
         return fields;
+    }
+
+    /**
+     * These clients in one JVM, one after the other: a warm-up GET to a listening server (so that
+     * the agent's class rewriting is done before the timed steps), then a GET and a POST, each to its
+     * own port that opens {@value #OPEN_AFTER_MS} ms after the step starts. {@link ClientContract}
+     * runs it for each client.
+     */
+    static void assertRetriedUntilTheServerStarts(Jvms jvms, int jdk, List<String> clients) throws Exception {
+        try (LateServers servers = new LateServers()) {
+            LateServer warm = servers.add("warm");
+            warm.open();
+            RetryRun.Plan plan = new RetryRun.Plan();
+            Map<String, List<LateServer>> byClient = new LinkedHashMap<>();
+            for (String client : clients) {
+                LateServer get = servers.add(client + "-late-get");
+                LateServer post = servers.add(client + "-late-post");
+                byClient.put(client, List.of(get, post));
+                plan.step(step(client + "-warmup", client, "GET", warm.url()))
+                        .step(step(get.step, client, "GET", get.url()))
+                        .step(step(post.step, client, "POST", post.url()));
+            }
+            JvmProcess process = jvms.java(jdk).agent()
+                    .env("CONNGUARD_RETRY_MAX_ATTEMPTS", String.valueOf(LATE_MAX_ATTEMPTS))
+                    .env("CONNGUARD_RETRY_BACKOFF", "50ms")
+                    .env("CONNGUARD_RETRY_MAX_BACKOFF", "200ms")
+                    .main(RetryApp.class).args("--plan", plan.text(), "--jmx").start();
+            RetryRun run = servers.watch(process);
+
+            SoftAssertions soft = new SoftAssertions();
+            byClient.forEach((client, late) -> {
+                soft.assertThat(run.request(client + "-warmup").status()).as(client + "-warmup: status").isEqualTo(200);
+                for (LateServer server : late) {
+                    String what = server.step + " (jdk " + jdk + ", agent)";
+                    RetryRun.Req req = run.request(server.step);
+                    soft.assertThat(req.error()).as(what + ": the request failed").isNull();
+                    soft.assertThat(req.status()).as(what + ": status").isEqualTo(200);
+                    soft.assertThat(req.body()).as(what + ": body").isEqualTo(LateServer.BODY);
+                    soft.assertThat(server.opened()).as(what + ": the server was started").isTrue();
+                    soft.assertThat(server.requests.get()).as(what + ": requests the late server got").isEqualTo(1);
+                    soft.assertThat(server.methods).as(what + ": methods the late server got")
+                            .containsOnly(server.step.endsWith("post") ? "POST" : "GET");
+                    // From the STEP line on, as the opener's clock: the request itself starts a little later.
+                    soft.assertThat(Long.parseLong(run.stepResult(server.step).get("ms")))
+                            .as(what + ": ms the step took (it cannot succeed before the port opens)")
+                            .isGreaterThanOrEqualTo(OPEN_AFTER_MS - 50);
+                    soft.assertThat(run.exhaustedLines(server.step)).as(what + ": nothing exhausted").isEmpty();
+                    Optional<Long> retries = run.jmxDelta(server.step, "Retries");
+                    soft.assertThat(retries).as(what + ": JMX Retries of the host " + run.stepJmx(server.step)).isPresent();
+                    retries.ifPresent(r -> soft.assertThat(r).as(what + ": JMX Retries (connect retries made)").isPositive());
+                }
+            });
+            soft.assertAll();
+        }
     }
 
     static int freePort() throws IOException {

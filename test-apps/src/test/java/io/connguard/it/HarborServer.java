@@ -106,7 +106,8 @@ final class HarborServer implements BeforeAllCallback, AfterAllCallback, BeforeE
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
-        String name = context.getRequiredTestClass().getSimpleName() + "-server";
+        // One class may have several servers (ClientContract): the name tells their logs apart.
+        String name = context.getRequiredTestClass().getSimpleName() + "-server-cap" + cap + "-delay" + delayMs;
         Object[] args = {"--port", 0, "--admin-port", 0, "--cap", cap, "--delay-ms", delayMs};
         if (tls) {
             args = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of(

@@ -14,7 +14,7 @@ import java.util.stream.Collectors;
  * stack lines beneath it (lines starting with a tab), e.g.
  * <pre>
  * 2026-11-21T20:26:29.431Z WARN connguard - connguard: leak [age]: connection to 127.0.0.1:PORT (Apache HttpClient 4) borrowed by thread "main" 2104 ms ago ...; borrowed at:
- * 	at io.connguard.testapps.leak.LeakyApache4.leak(LeakyApache4.java:48)
+ * 	at io.connguard.testapps.clients.Apache4Driver.leak(Apache4Driver.java:48)
  * </pre>
  */
 final class LeakReports {

@@ -7,25 +7,23 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 import io.connguard.testapps.client.RetryApp;
 import io.connguard.testapps.server.RefusingHandler;
 
 /**
- * Response-level retries, per client (HttpURLConnection, java.net.http.HttpClient sync and async,
- * Apache HttpClient 4, wagon-http's relocated HttpClient 4, Apache HttpClient 5, OkHttp), against
- * the Harbor-like server's {@code /refuse/<id>} endpoint, which refuses the first N requests of an
- * id and counts what it saw.
+ * Response-level retries across the clients (HttpURLConnection, java.net.http.HttpClient sync and
+ * async, Apache HttpClient 4, wagon-http's relocated HttpClient 4, Apache HttpClient 5, OkHttp),
+ * against the Harbor-like server's {@code /refuse/<id>} endpoint, which refuses the first N
+ * requests of an id and counts what it saw; the cases and their checks, which
+ * {@link ClientContract} runs for each client on its own.
  *
- * <p>One application JVM per client (JDK 17; the JDK's own three clients also on JDK 25, together in
- * one JVM) runs a warm-up GET and then every {@link Case} in turn (one request each, one shared
+ * <p>Per client ({@link ClientContract#refusalsAreRetriedByTheRules}), one application JVM (JDK 17;
+ * the JDK's own clients also on JDK 25) runs a warm-up GET and then every {@link Case} in turn (one request each, one shared
  * client in its default configuration) with {@code CONNGUARD_RETRY_MAX_ATTEMPTS=3}, a short
  * back-off (20 ms, at most 100 ms) and {@code CONNGUARD_REGISTRY_HOSTS=127.0.0.1}. For every case
  * the test knows what the caller must see and how many requests the server must have seen:
@@ -181,22 +179,6 @@ class RetryIT {
         }
     }
 
-    static Stream<String> clients() {
-        return RetryRun.CLIENTS.keySet().stream();
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("clients")
-    void refusalsAreRetriedByTheRules(String client) {
-        runWithAgent(17, List.of(client), List.of(Case.values()), "127.0.0.1", true);
-    }
-
-    /** The JDK's own clients on JDK 25, in one JVM. */
-    @Test
-    void onJdk25TheJdkClientsFollowTheSameRules() {
-        runWithAgent(25, List.of("url", "jdk", "jdk-async"), List.of(Case.values()), "127.0.0.1", true);
-    }
-
     /**
      * {@code CONNGUARD_REGISTRY_HOSTS} names other hosts (and 127.0.0.1 on another port): the
      * Harbor-style 401s are passed through untouched, the 503s still retried. All clients, one JVM.
@@ -259,13 +241,13 @@ class RetryIT {
     @Test
     void withoutTheAgentOnlyTheClientsOwnRetriesHappen() {
         String prefix = "n" + Long.toString(System.nanoTime(), 36);
-        RetryRun.Plan plan = plan(prefix, List.copyOf(RetryRun.CLIENTS.keySet()), List.of(Case.values()));
+        RetryRun.Plan plan = plan(SERVER, prefix, List.copyOf(RetryRun.CLIENTS.keySet()), List.of(Case.values()));
         RetryRun run = new RetryRun(jvms.run(jvms.java(17).main(RetryApp.class).args("--plan", plan.text(), "--jmx")));
 
         SoftAssertions soft = new SoftAssertions();
         for (String client : RetryRun.CLIENTS.keySet()) {
             for (Case c : Case.values()) {
-                check(soft, run, client, c, prefix, false, true);
+                check(soft, run, SERVER, client, c, prefix, false, true);
             }
         }
         soft.assertThat(run.stderrLines("connguard")).as("no agent, no connguard lines").isEmpty();
@@ -273,14 +255,20 @@ class RetryIT {
     }
 
     private void runWithAgent(int jdk, List<String> clients, List<Case> cases, String registryHosts, boolean registryHost) {
+        runWithAgent(jvms, SERVER, jdk, clients, cases, registryHosts, registryHost);
+    }
+
+    /** These clients in one JVM with the agent: every case checked for each. */
+    static void runWithAgent(Jvms jvms, HarborServer server, int jdk, List<String> clients, List<Case> cases,
+                             String registryHosts, boolean registryHost) {
         String prefix = "r" + Long.toString(System.nanoTime(), 36);
-        RetryRun.Plan plan = plan(prefix, clients, cases);
-        RetryRun run = new RetryRun(jvms.run(agentJvm(jdk, registryHosts).args("--plan", plan.text(), "--jmx")));
+        RetryRun.Plan plan = plan(server, prefix, clients, cases);
+        RetryRun run = new RetryRun(jvms.run(agentJvm(jvms, jdk, registryHosts).args("--plan", plan.text(), "--jmx")));
 
         SoftAssertions soft = new SoftAssertions();
         for (String client : clients) {
             for (Case c : cases) {
-                check(soft, run, client, c, prefix, true, registryHost);
+                check(soft, run, server, client, c, prefix, true, registryHost);
             }
         }
         checkNoSecretsLogged(soft, run);
@@ -292,22 +280,27 @@ class RetryIT {
      * the agent's class rewriting, which would blur the timing checks), then one step per case,
      * named {@code <client>-<case>}, with the server id {@code <prefix>-<client>-<case>}.
      */
-    static RetryRun.Plan plan(String prefix, List<String> clients, List<Case> cases) {
+    static RetryRun.Plan plan(HarborServer server, String prefix, List<String> clients, List<Case> cases) {
         RetryRun.Plan plan = new RetryRun.Plan();
         for (String client : clients) {
             Map<String, Object> warmup = new LinkedHashMap<>();
             warmup.put("name", client + "-warmup");
             warmup.put("client", client);
-            warmup.put("url", SERVER.refuseUrl(prefix + "-" + client + "-warmup", "fail=0"));
+            warmup.put("url", server.refuseUrl(prefix + "-" + client + "-warmup", "fail=0"));
             plan.step(warmup);
             for (Case c : cases) {
-                plan.step(step(client, c, prefix));
+                plan.step(step(server, client, c, prefix));
             }
         }
         return plan;
     }
 
     private JvmProcess.Builder agentJvm(int jdk, String registryHosts) {
+        return agentJvm(jvms, jdk, registryHosts);
+    }
+
+    /** The retry app with the agent: 3 attempts, a short back-off, these registry hosts. */
+    static JvmProcess.Builder agentJvm(Jvms jvms, int jdk, String registryHosts) {
         return jvms.java(jdk).agent()
                 .env("CONNGUARD_RETRY_MAX_ATTEMPTS", String.valueOf(MAX_ATTEMPTS))
                 .env("CONNGUARD_RETRY_BACKOFF", "20ms")
@@ -316,12 +309,12 @@ class RetryIT {
                 .main(RetryApp.class);
     }
 
-    private static Map<String, Object> step(String client, Case c, String prefix) {
+    private static Map<String, Object> step(HarborServer server, String client, Case c, String prefix) {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("name", client + "-" + c.step());
         fields.put("client", client);
         fields.put("method", c.method);
-        fields.put("url", SERVER.refuseUrl(prefix + "-" + client + "-" + c.step(), c.query()));
+        fields.put("url", server.refuseUrl(prefix + "-" + client + "-" + c.step(), c.query()));
         if (c.auth) {
             fields.put("auth", AUTH);
         }
@@ -330,13 +323,13 @@ class RetryIT {
     }
 
     /** Everything the caller, the server, the log and JMX must show for one case. */
-    static void check(SoftAssertions soft, RetryRun run, String client, Case c, String prefix,
+    static void check(SoftAssertions soft, RetryRun run, HarborServer server, String client, Case c, String prefix,
                       boolean agent, boolean registryHost) {
         String step = client + "-" + c.step();
         String id = prefix + "-" + step;
         String what = step + " (" + (agent ? "agent" : "no agent") + (registryHost ? "" : ", not a registry host") + ")";
         RetryRun.Req req = run.request(step);
-        HarborServer.RefuseStats seen = SERVER.refuseStats(id);
+        HarborServer.RefuseStats seen = server.refuseStats(id);
         int expectedStatus = c.expectedStatus(client, agent, registryHost);
         int expectedCount = c.expectedCount(client, agent, registryHost);
         boolean retried = agent && c.agentRetries(client, registryHost);
@@ -394,7 +387,7 @@ class RetryIT {
             soft.assertThat(exhausted).as(what + ": retried to success, nothing exhausted").isEmpty();
         } else {
             soft.assertThat(exhausted).as(what + ": one 'retry [exhausted]' line").hasSize(1);
-            String hostPort = "127.0.0.1:" + SERVER.port();
+            String hostPort = "127.0.0.1:" + server.port();
             for (String line : exhausted) {
                 soft.assertThat(line).as(what + ": the exhausted line names method, host:port, client, status and attempts")
                         .contains(c.method + " " + hostPort + " (" + RetryRun.CLIENTS.get(client) + ")")

@@ -75,8 +75,8 @@ class StatusCliIT {
     @Test
     void leaksListTheSuspectedLeakWithItsStack() throws Exception {
         JvmProcess app = jvms.java(17).agent().env("CONNGUARD_LEAK_THRESHOLD", "1s").env("CONNGUARD_LEAK_STACKS", "all")
-                .main(io.connguard.testapps.leak.LeakyUrlConnection.class)
-                .args("--port", SERVER.port(), "--mode", "hold", "--hold-ms", 30_000).start();
+                .main(io.connguard.testapps.leak.LeakScenario.class)
+                .args("--client", "url", "--port", SERVER.port(), "--mode", "hold", "--hold-ms", 30_000).start();
         await(app, () -> app.stdoutLines().stream().anyMatch(l -> l.startsWith("HOLDING ")), "the held response");
         await(app, () -> app.stderr().contains("leak [age]"), "the age report");
         AgentCli leaks = AgentCli.run(CLI_TIMEOUT, "status", app.pid(), "--leaks");
@@ -84,7 +84,7 @@ class StatusCliIT {
         assertThat(row(leaks, "127.0.0.1:" + SERVER.port()).get(10)).as("leaks: %s", leaks).isEqualTo("1");
         assertThat(leaks.stdout).as("%s", leaks)
                 .contains("suspected 127.0.0.1:" + SERVER.port() + " client=HttpURLConnection")
-                .contains("at io.connguard.testapps.leak.LeakyUrlConnection.leak(LeakyUrlConnection.java:")
+                .contains("at io.connguard.testapps.clients.UrlConnectionDriver.leak(UrlConnectionDriver.java:")
                 .contains("reported ").contains("leak [age]");
         app.kill();
     }

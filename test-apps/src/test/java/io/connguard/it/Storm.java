@@ -20,7 +20,6 @@ final class Storm {
     static final String HOST_LIMITS = "127.0.0.1=" + CAP;
 
     static final int[] JDKS = {17, 25};
-    static final String[] CLIENT_KINDS = {"socket", "urlconnection", "httpclient-shared", "httpclient-per-thread"};
 
     private Storm() {
     }

@@ -1,13 +1,17 @@
 package io.connguard.testapps.client;
 
+import java.util.Map;
 import java.util.Set;
 
+import io.connguard.testapps.clients.ClientDriver;
 import io.connguard.testapps.common.Args;
 
 /**
- * A storm of GETs from many threads, with one of four JDK client styles, or with a client (and its
- * own connection pool) per thread: Apache HttpClient 4 or 5, OkHttp, or the Apache HttpClient 4
- * relocated inside Maven's wagon-http.
+ * A storm of GETs from many threads, with raw sockets or a client's driver
+ * ({@link io.connguard.testapps.clients.ClientDriver}, {@link ClientDriver.Setup#LOAD}): one
+ * {@code java.net.http.HttpClient} shared by every thread, or a client (and its own connection
+ * pool) per thread: HttpURLConnection (whose keep-alive cache is the JVM's), HttpClient, Apache
+ * HttpClient 4 or 5, OkHttp, or the Apache HttpClient 4 relocated inside Maven's wagon-http.
  *
  * <pre>
  * java -cp connguard-test-apps.jar io.connguard.testapps.client.LoadClient \
@@ -26,6 +30,15 @@ public final class LoadClient {
             + "|apache4-per-thread|apache5-per-thread|okhttp-per-thread|wagon-per-thread"
             + " --url http://127.0.0.1:PORT/path [--threads 64] [--requests 5] [--connect-timeout-ms 30000]"
             + " [--request-timeout-ms 30000] [--deadline-ms 300000] [--jmx] [--virtual-threads]";
+
+    /** The kinds with a client (and its pool) per thread, and the driver of each. */
+    private static final Map<String, String> PER_THREAD = Map.of(
+            "urlconnection", "url",
+            "httpclient-per-thread", "jdk",
+            "apache4-per-thread", "apache4",
+            "apache5-per-thread", "apache5",
+            "okhttp-per-thread", "okhttp",
+            "wagon-per-thread", "wagon");
 
     private LoadClient() {
     }
@@ -69,26 +82,48 @@ public final class LoadClient {
         System.exit(0);
     }
 
+    /**
+     * The requesters of {@code kind}: {@code socket} is this package's own; every other kind is a
+     * client's driver, one per thread ({@code -per-thread}, and {@code urlconnection}, whose
+     * keep-alive cache is the JVM's anyway) or one shared by every thread ({@code httpclient-shared}).
+     */
     static Requester.Factory factory(String kind, Target target, int connectTimeoutMs, int requestTimeoutMs) {
+        ClientDriver.Options options = ClientDriver.Options.load(connectTimeoutMs, requestTimeoutMs);
         switch (kind) {
             case "socket":
                 return () -> new SocketRequester(target, connectTimeoutMs, requestTimeoutMs);
-            case "urlconnection":
-                return () -> new UrlConnectionRequester(target, connectTimeoutMs, requestTimeoutMs);
             case "httpclient-shared":
-                return HttpClientRequesters.shared(target, connectTimeoutMs, requestTimeoutMs);
-            case "httpclient-per-thread":
-                return HttpClientRequesters.perThread(target, connectTimeoutMs, requestTimeoutMs);
-            case "apache4-per-thread":
-                return Apache4Requesters.perThread(target, connectTimeoutMs, requestTimeoutMs);
-            case "apache5-per-thread":
-                return Apache5Requesters.perThread(target, connectTimeoutMs, requestTimeoutMs);
-            case "okhttp-per-thread":
-                return OkHttpRequesters.perThread(target, connectTimeoutMs, requestTimeoutMs);
-            case "wagon-per-thread":
-                return WagonRequesters.perThread(target, connectTimeoutMs, requestTimeoutMs);
+                ClientDriver shared = ClientDriver.create("jdk", options);
+                return new Requester.Factory() {
+                    @Override
+                    public Requester newRequester() {
+                        return () -> shared.get(target.uri());
+                    }
+
+                    @Override
+                    public void close() {
+                        shared.close();
+                    }
+                };
             default:
-                throw new Args.UsageException("unknown --kind '" + kind + "'");
+                String client = PER_THREAD.get(kind);
+                if (client == null) {
+                    throw new Args.UsageException("unknown --kind '" + kind + "'");
+                }
+                return () -> {
+                    ClientDriver own = ClientDriver.create(client, options);
+                    return new Requester() {
+                        @Override
+                        public String get() throws Exception {
+                            return own.get(target.uri());
+                        }
+
+                        @Override
+                        public void close() {
+                            own.close();
+                        }
+                    };
+                };
         }
     }
 }

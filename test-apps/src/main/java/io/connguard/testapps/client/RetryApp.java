@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
+import io.connguard.testapps.clients.ClientDriver;
 import io.connguard.testapps.common.Args;
 
 /**
@@ -30,8 +31,8 @@ import io.connguard.testapps.common.Args;
  * java ... RetryApp [--client K] --plan 'name=a|url=URL|method=GET;name=b|client=okhttp|url=URL|auth=...' [--jmx]
  * </pre>
  *
- * One client of each kind (and timeout) is made once and shared by every thread and step, in its
- * default configuration except for timeouts: {@code --timeoutMs} is the connect and read timeout
+ * One client of each kind (and timeout) is made once ({@link ClientDriver}, {@link ClientDriver.Setup#DEFAULTS})
+ * and shared by every thread and step, in its default configuration except for timeouts: {@code --timeoutMs} is the connect and read timeout
  * and, where the client has one, the request timeout ({@code HttpRequest.timeout}, OkHttp's
  * {@code callTimeout}, Apache's response and pool timeouts). POST and PUT send a small, repeatable
  * byte-array body.
@@ -66,7 +67,7 @@ public final class RetryApp {
 
     private static final List<String> RETRY_ATTRIBUTES = List.of("Retries", "RetriesExhausted", "RetryBudgetExceeded");
 
-    private final Map<String, RetryClient> clients = new LinkedHashMap<>();
+    private final Map<String, ClientDriver> clients = new LinkedHashMap<>();
     private final Map<Integer, AtomicLong> totalStatuses = new TreeMap<>();
     private long totalOk;
     private long totalRefused;
@@ -104,8 +105,8 @@ public final class RetryApp {
                 steps = parsePlan(plan, client, method, auth, threads, requests, timeoutMs);
             }
             for (Step step : steps) {
-                if (!RetryClient.KINDS.contains(step.client())) {
-                    throw new Args.UsageException("client must be one of " + RetryClient.KINDS + ", got '" + step.client() + "'");
+                if (!ClientDriver.NAMES.contains(step.client())) {
+                    throw new Args.UsageException("client must be one of " + ClientDriver.NAMES + ", got '" + step.client() + "'");
                 }
             }
         } catch (Args.UsageException e) {
@@ -123,7 +124,7 @@ public final class RetryApp {
                 JmxDump.print(System.out, agentAttached() ? 2_000 : 0);
             }
         } finally {
-            app.clients.values().forEach(RetryClient::close);
+            app.clients.values().forEach(ClientDriver::close);
         }
         System.out.flush();
         System.exit(0);
@@ -190,12 +191,13 @@ public final class RetryApp {
         return Target.parse(url).uri();
     }
 
-    private RetryClient client(String kind, int timeoutMs) {
-        return clients.computeIfAbsent(kind + "@" + timeoutMs, k -> RetryClient.create(kind, timeoutMs));
+    private ClientDriver client(String kind, int timeoutMs) {
+        return clients.computeIfAbsent(kind + "@" + timeoutMs,
+                k -> ClientDriver.create(kind, ClientDriver.Options.defaults(timeoutMs)));
     }
 
     private void run(Step step, boolean jmx) throws InterruptedException {
-        RetryClient client = client(step.client(), step.timeoutMs());
+        ClientDriver client = client(step.client(), step.timeoutMs());
         byte[] body = "POST".equals(step.method()) || "PUT".equals(step.method()) ? REQUEST_BODY : null;
         System.out.println("STEP name=" + step.name() + " client=" + step.client() + " method=" + step.method());
         System.out.flush();
@@ -221,7 +223,7 @@ public final class RetryApp {
                     String prefix = "REQ step=" + step.name() + " client=" + step.client();
                     String line;
                     try {
-                        RetryClient.Answer answer = client.send(step.method(), step.url(), step.auth(), body);
+                        ClientDriver.Answer answer = client.send(step.method(), step.url(), step.auth(), body);
                         long ms = (System.nanoTime() - t0) / 1_000_000;
                         synchronized (statuses) {
                             statuses.computeIfAbsent(answer.status(), s -> new AtomicLong()).incrementAndGet();

@@ -1,18 +1,18 @@
-package io.connguard.testapps.leak;
+package io.connguard.testapps.clients;
 
 /**
- * A place in the source: the line that called {@link #here()}. The leaky apps call it on the same
+ * A place in the source: the line that called {@link #here()}. The drivers call it on the same
  * source line as the call that borrows a connection, e.g.
  * <pre>
  * CloseableHttpResponse response = client.execute(get); Site site = Site.here();
  * </pre>
- * so that they can print where their leak is ({@code LEAKSITE file=... line=...}) and the tests
+ * so that the leak app can print where the leak is ({@code LEAKSITE file=... line=...}) and the tests
  * never hard-code a line number.
  *
- * @param file  the source file name, e.g. {@code LeakyApache4.java}
+ * @param file  the source file name, e.g. {@code Apache4Driver.java}
  * @param line  the line number
  * @param frame the caller's frame as a stack trace prints it, e.g.
- *              {@code io.connguard.testapps.leak.LeakyApache4.leak(LeakyApache4.java:42)}
+ *              {@code io.connguard.testapps.clients.Apache4Driver.leak(Apache4Driver.java:42)}
  */
 public record Site(String file, int line, String frame) {
 
@@ -25,7 +25,7 @@ public record Site(String file, int line, String frame) {
         return new Site(caller.getFileName(), caller.getLineNumber(), caller.toStackTraceElement().toString());
     }
 
-    /** {@code LeakyApache4.java:42}, as it appears inside a stack trace line. */
+    /** {@code Apache4Driver.java:42}, as it appears inside a stack trace line. */
     public String fileAndLine() {
         return file + ":" + line;
     }

@@ -4,32 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Arrays;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import org.assertj.core.api.SoftAssertions;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.params.provider.ValueSource;
 
 import io.connguard.testapps.client.LoadClient;
 
 /**
- * Reclaim across all clients: 48 threads, each with its <em>own</em> client and connection pool
- * (as separate pullers have), pull 12 times each from a Harbor-like server that refuses beyond 8
+ * The reclaim run of {@link ClientContract}, for each client: 48 threads, each with its
+ * <em>own</em> client and connection pool (as separate pullers have), pull 12 times each from a Harbor-like server that refuses beyond 8
  * open connections, with the agent's limit at 8 for 127.0.0.1. The clients keep connections alive
  * in their pools between requests, so idle pooled connections of one client hold slots that
  * another client's connect is waiting for; the agent must reclaim them.
  *
- * <p>Clients: {@code HttpURLConnection} (its keep-alive cache is the JVM's, shared by the
- * threads), one {@code java.net.http.HttpClient} per thread, and one Apache HttpClient 4, Apache
- * HttpClient 5 (classic), OkHttp and wagon-http's relocated Apache HttpClient 4 per thread;
- * automatic retries off wherever the client has them, so a failure is seen. With the agent: no failed request, the server never above 8, every 200 the server sent
- * counted by the client, the run about as fast as the work at 8 in parallel, and the Host MBean
+ * <p>Clients (the {@code LoadClient} kinds): {@code HttpURLConnection} (its keep-alive cache is
+ * the JVM's, shared by the threads), one {@code java.net.http.HttpClient} per thread, and one
+ * Apache HttpClient 4, Apache HttpClient 5 (classic), OkHttp and wagon-http's relocated Apache
+ * HttpClient 4 per thread; automatic retries off wherever the client has them, so a failure is seen.
+ * With the agent: no failed request, the server never above 8, every 200 the server sent counted
+ * by the client, the run about as fast as the work at 8 in parallel, and the Host MBean
  * shows the reclaims. Without the agent the same run overwhelms the server.
  */
-class PoolReclaimIT {
+final class PoolReclaim {
 
     static final int CAP = Storm.CAP;
     static final int DELAY_MS = Storm.DELAY_MS;
@@ -65,25 +60,11 @@ class PoolReclaimIT {
      */
     static final long MIN_RECLAIMED = THREADS - CAP;
 
-    static final String[] KINDS = {
-        "urlconnection", "httpclient-per-thread",
-        "apache4-per-thread", "apache5-per-thread", "okhttp-per-thread", "wagon-per-thread"};
-
-    /** Every kind on JDK 17 and 25 (HttpClient is closeable, and so closed per thread, from 21 on). */
-    static final int[] JDKS = {17, 25};
-
-    @RegisterExtension
-    static final HarborServer SERVER = new HarborServer(CAP, DELAY_MS);
-
-    @RegisterExtension
-    final Jvms jvms = new Jvms();
-
-    static Stream<Arguments> governedCases() {
-        return Arrays.stream(JDKS).boxed().flatMap(jdk -> Stream.of(KINDS).map(kind -> Arguments.of(jdk, kind)));
+    private PoolReclaim() {
     }
 
-    private static Object[] loadArgs(String kind, boolean jmx) {
-        Object[] args = {"--kind", kind, "--url", SERVER.url(), "--threads", THREADS, "--requests", REQUESTS,
+    private static Object[] loadArgs(HarborServer server, String kind, boolean jmx) {
+        Object[] args = {"--kind", kind, "--url", server.url(), "--threads", THREADS, "--requests", REQUESTS,
                 "--connect-timeout-ms", 30_000, "--request-timeout-ms", 30_000, "--deadline-ms", 60_000};
         if (!jmx) {
             return args;
@@ -93,17 +74,16 @@ class PoolReclaimIT {
         return withJmx;
     }
 
-    @ParameterizedTest(name = "jdk{0}-{1}")
-    @MethodSource("governedCases")
-    void idlePooledConnectionsOfEveryClientAreReclaimed(int jdk, String kind) {
+    /** With the agent, on this JDK, with this LoadClient kind. */
+    static void assertReclaimed(Jvms jvms, HarborServer server, int jdk, String kind) {
         AppOutput out = jvms.run(jvms.java(jdk).agent()
                 .env("CONNGUARD_HOST_LIMITS", Storm.HOST_LIMITS)
                 .env("CONNGUARD_QUEUE_TIMEOUT", QUEUE_TIMEOUT)
-                .main(LoadClient.class).args(loadArgs(kind, true)));
+                .main(LoadClient.class).args(loadArgs(server, kind, true)));
 
         Map<String, String> result = out.result();
-        Map<String, Long> stats = SERVER.stats();
-        Map<String, String> host = out.hostMBean(SERVER.port()).orElse(Map.of());
+        Map<String, Long> stats = server.stats();
+        Map<String, String> host = out.hostMBean(server.port()).orElse(Map.of());
         long elapsedMs = Long.parseLong(result.get("elapsedMs"));
         // One line per case in the test output, for comparing runs.
         System.out.printf("POOLRECLAIM jdk%d %s ok=%s failed=%s elapsedMs=%d (bound %d) server=%s Reclaimed=%s "
@@ -126,7 +106,7 @@ class PoolReclaimIT {
                 .as("elapsed ms for %d requests at %d ms each through %d slots (ideal %d ms): a stall on a timeout?",
                         TOTAL, DELAY_MS, CAP, IDEAL_MS)
                 .isLessThanOrEqualTo(ELAPSED_BOUND_MS);
-        softly.assertThat(host).as("Host MBean for 127.0.0.1:%d in the --jmx output", SERVER.port())
+        softly.assertThat(host).as("Host MBean for 127.0.0.1:%d in the --jmx output", server.port())
                 .containsKeys("Limit", "Reclaimed", "QueueTimeouts");
         if (host.containsKey("Reclaimed")) {
             softly.assertThat(host).as("Host MBean").containsEntry("Limit", String.valueOf(CAP))
@@ -139,12 +119,11 @@ class PoolReclaimIT {
         softly.assertAll();
     }
 
-    @ParameterizedTest(name = "jdk17-{0}")
-    @ValueSource(strings = {"apache4-per-thread", "okhttp-per-thread"})
-    void withoutTheAgentTheSameRunOverwhelmsTheServer(String kind) {
-        AppOutput out = jvms.run(jvms.java(17).main(LoadClient.class).args(loadArgs(kind, false)));
+    /** Without the agent, on JDK 17. */
+    static void assertOverwhelmed(Jvms jvms, HarborServer server, String kind) {
+        AppOutput out = jvms.run(jvms.java(17).main(LoadClient.class).args(loadArgs(server, kind, false)));
 
-        Map<String, Long> stats = SERVER.stats();
+        Map<String, Long> stats = server.stats();
         System.out.printf("POOLRECLAIM jdk17 %s without agent: %s server=%s%n", kind, out.result(), stats);
         assertThat(out.exitCode()).as("exit code of %s", out.process().name()).isZero();
         assertThat(out.ok() + out.failed()).as("every request accounted for: %s", out.describe()).isEqualTo(TOTAL);

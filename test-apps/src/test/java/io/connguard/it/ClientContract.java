@@ -12,28 +12,68 @@ import java.util.stream.Collectors;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.connguard.it.LeakReports.Report;
+import io.connguard.testapps.client.LoadClient;
+import io.connguard.testapps.clients.ClientDriver;
+import io.connguard.testapps.leak.LeakScenario;
 
 /**
- * The leak-report contract, run against one client by each {@code Leak*IT}: a real application
- * ({@code io.connguard.testapps.leak.Leaky*}) that forgets to close a response in one known place,
- * in its own JVM with the agent. The app prints that place ({@code LEAKSITE file=... line=...}),
- * so no line number is written down here.
+ * What ConnGuard promises for every HTTP client, run against one client by each {@code *ClientIT}
+ * (a short class naming the client's driver, {@code io.connguard.testapps.clients.<Client>Driver}).
+ * Every case runs the client in its own JVM with the agent, against real servers on 127.0.0.1:
  * <ul>
- *   <li>hold: the response is held past {@code CONNGUARD_LEAK_THRESHOLD=2s}, then closed: one
- *       {@code leak [age]} WARN whose stack names the leaking line, logged within the threshold and
- *       a few seconds, then one {@code leak [returned]}; JMX shows it (Leaks, InUse,
- *       OldestLeaseAgeMillis, listLeaks());</li>
- *   <li>drop: responses dropped without close under a host limit equal to their number:
- *       {@code leak [garbage]} naming the line, and the five requests that follow all succeed
- *       because the leaked connections are retired and their slots given back;</li>
- *   <li>three identical leaks: their stack is logged once (JMX still counts three);</li>
- *   <li>a slow download that outlasts the threshold but keeps receiving bytes: no report;</li>
- *   <li>a program that closes everything, pauses longer than the threshold and collects garbage: no report.</li>
+ *   <li><b>cap</b>: a storm of 64 threads x 5 GETs against a server that refuses beyond 8 open
+ *       connections: without the agent requests fail; with {@code CONNGUARD_HOST_LIMITS=127.0.0.1=8}
+ *       none does, the server never sees more than 8 and the Host MBean agrees ({@link Storm});</li>
+ *   <li><b>reclaim across pools</b>: 48 threads, each with a pool of its own, under the same cap:
+ *       idle pooled connections of one pool are reclaimed for another's waiting connect, in time
+ *       ({@link PoolReclaim}); without the agent the same run overwhelms the server;</li>
+ *   <li><b>queue timeout</b>: under a limit of 1 with a response held open, a second request waits
+ *       the queue timeout and fails with {@code ConnectionLimitException}, naming host, limit and
+ *       setting; once the held response is closed, a waiting request gets through;</li>
+ *   <li><b>429/503 retry</b>: every {@link RetryIT.Case} on the refusing endpoint (retried by the
+ *       rules, or passed on unchanged), with the log lines and JMX counters;</li>
+ *   <li><b>refused-connect retry</b>: a GET and a POST to a port that opens 400 ms later succeed,
+ *       once each ({@link ConnectRetryIT#assertRetriedUntilTheServerStarts});</li>
+ *   <li><b>leak hold/drop</b>: a real application ({@code io.connguard.testapps.leak.LeakScenario}
+ *       with the client's driver) forgets to close a response in one known place, the driver's
+ *       {@code leak} method; the app prints that place ({@code LEAKSITE file=... line=...}), so no
+ *       line number is written down here:
+ *     <ul>
+ *       <li>hold: the response is held past {@code CONNGUARD_LEAK_THRESHOLD=2s}, then closed: one
+ *           {@code leak [age]} WARN whose stack names the leaking line, logged within the threshold and
+ *           a few seconds, then one {@code leak [returned]}; JMX shows it (Leaks, InUse,
+ *           OldestLeaseAgeMillis, listLeaks());</li>
+ *       <li>drop: responses dropped without close under a host limit equal to their number:
+ *           {@code leak [garbage]} naming the line, and the five requests that follow all succeed
+ *           because the leaked connections are retired and their slots given back;</li>
+ *       <li>three identical leaks: their stack is logged once (JMX still counts three);</li>
+ *       <li>a slow download that outlasts the threshold but keeps receiving bytes: no report;</li>
+ *       <li>a program that closes everything, pauses longer than the threshold and collects garbage:
+ *           no report.</li>
+ *     </ul></li>
  * </ul>
+ * A client that cannot do a case says so by overriding the method that describes it (e.g.
+ * {@link #dropsBecomeGarbage()}); the case is then skipped with the reason. The JDK's own clients
+ * run the cases that depend on the JDK on 17 and 25, the libraries on 17 (as before the contract);
+ * the reclaim run is on both for every client.
  */
-abstract class LeakContract {
+abstract class ClientContract {
+
+    /** The storm and reclaim runs' server: refuses beyond {@link Storm#CAP} open connections. */
+    @RegisterExtension
+    static final HarborServer LOAD_SERVER = new HarborServer(Storm.CAP, Storm.DELAY_MS);
+
+    /** The leak runs' server: no cap of its own, answers after 5 ms. */
+    @RegisterExtension
+    static final HarborServer LEAK_SERVER = new HarborServer(0, 5);
+
+    /** The retry runs' server: its {@code /refuse/<id>} endpoint. */
+    @RegisterExtension
+    static final HarborServer RETRY_SERVER = new HarborServer(0, 0);
 
     static final int HOLD_THRESHOLD_MS = 2_000;
     /** How long the app holds the leaked response: the report must come well before it is closed. */
@@ -46,14 +86,44 @@ abstract class LeakContract {
     @RegisterExtension
     final Jvms jvms = new Jvms();
 
-    /** The app's main class, e.g. {@code LeakyApache4.class}. */
-    abstract Class<?> app();
+    /** The client's name for the apps ({@code --client}, a retry plan's {@code client=}), e.g. {@code apache4}. */
+    abstract String name();
 
-    /** The client's name in the reports, e.g. {@code Apache HttpClient 4}. */
+    /** The client's driver, e.g. {@code Apache4Driver.class}: the file a leak report's stack names. */
+    abstract Class<? extends ClientDriver> driver();
+
+    /** The client's name in the agent's log lines, e.g. {@code Apache HttpClient 4}. */
     abstract String client();
 
-    /** The test class's own server (a static {@code @RegisterExtension} field of the subclass). */
-    abstract HarborServer server();
+    /** The LoadClient kind with a client (and pool) per thread, for the reclaim run. */
+    abstract String perThreadKind();
+
+    /**
+     * The LoadClient kind of the storm, or null where the reclaim run is the client's storm (its
+     * server's peak and refusals are the cap checks) and the storm was never run separately.
+     */
+    String stormKind() {
+        return null;
+    }
+
+    /** True for the JDK's own clients, which change with the JDK: their JDK-dependent cases also run on 25. */
+    boolean ofTheJdk() {
+        return false;
+    }
+
+    /** The RetryApp names that the retry cases run, in one JVM: the client, and its variants. */
+    List<String> retryNames() {
+        return List.of(name());
+    }
+
+    /**
+     * False where the client turns a failed connect into a {@code ConnectException} of its own that
+     * copies the message but drops the cause (Apache HttpClient 5's {@code HttpHostConnectException}):
+     * the caller then sees ConnGuard's message, not its exception.
+     */
+    boolean keepsTheLimitExceptionInItsCauses() {
+        return true;
+    }
 
     /** False for {@code java.net.http.HttpClient}: its leaked connections never become garbage. */
     boolean dropsBecomeGarbage() {
@@ -64,6 +134,106 @@ abstract class LeakContract {
     boolean borrowsOnCallerThread() {
         return true;
     }
+
+    // ---- cap ----
+
+    @ParameterizedTest(name = "jdk{0}")
+    @ValueSource(ints = {17, 25})
+    void withoutTheAgentTheStormOverwhelmsTheServer(int jdk) {
+        assumeTrue(stormKind() != null, "the reclaim run is this client's storm");
+        AppOutput out = jvms.run(jvms.java(jdk).main(LoadClient.class).args(Storm.loadArgs(LOAD_SERVER, stormKind(), false)));
+
+        Storm.assertOverwhelmed(out, LOAD_SERVER);
+    }
+
+    @ParameterizedTest(name = "jdk{0}")
+    @ValueSource(ints = {17, 25})
+    void withTheAgentEveryRequestSucceedsAndTheServerStaysAtTheCap(int jdk) {
+        assumeTrue(stormKind() != null, "the reclaim run is this client's storm");
+        assertStorm(jdk, stormKind());
+    }
+
+    /** The governed storm with this LoadClient kind on this JDK. */
+    void assertStorm(int jdk, String kind) {
+        AppOutput out = jvms.run(jvms.java(jdk).agent().env("CONNGUARD_HOST_LIMITS", Storm.HOST_LIMITS)
+                .main(LoadClient.class).args(Storm.loadArgs(LOAD_SERVER, kind, true)));
+
+        Storm.assertGoverned(out, LOAD_SERVER);
+        Storm.assertHostMBean(out, LOAD_SERVER);
+    }
+
+    // ---- reclaim across pools ----
+
+    @ParameterizedTest(name = "jdk{0}")
+    @ValueSource(ints = {17, 25})
+    void idlePooledConnectionsAreReclaimedAcrossPools(int jdk) {
+        PoolReclaim.assertReclaimed(jvms, LOAD_SERVER, jdk, perThreadKind());
+    }
+
+    @Test
+    void withoutTheAgentTheReclaimRunOverwhelmsTheServer() {
+        assumeTrue(stormKind() == null, "the storm without the agent shows it");
+        PoolReclaim.assertOverwhelmed(jvms, LOAD_SERVER, perThreadKind());
+    }
+
+    // ---- queue timeout ----
+
+    /**
+     * Limit 1 and a 500 ms queue timeout: while one response is held, a second request waits about
+     * 500 ms and then fails with a {@code ConnectException}: {@code io.connguard.ConnectionLimitException}
+     * in its cause chain as the client wraps it (or only its message, see
+     * {@link #keepsTheLimitExceptionInItsCauses()}), which names the host, the limit and the setting to change.
+     * Once the held response is closed, a request gets through.
+     */
+    @ParameterizedTest(name = "jdk{0}")
+    @ValueSource(ints = {17, 25})
+    void aRequestThatCannotGetASlotInTimeFailsWithConnectionLimitException(int jdk) {
+        assumeTrue(jdk == 17 || ofTheJdk(), "a library: JDK 17 only");
+        int port = LEAK_SERVER.port();
+        AppOutput out = jvms.run(jvms.java(jdk).agent()
+                .env("CONNGUARD_HOST_LIMITS", "127.0.0.1=1")
+                .env("CONNGUARD_QUEUE_TIMEOUT", "500ms")
+                .main(LeakScenario.class).args("--client", name(), "--port", port, "--mode", "queue", "--leak-bytes", 65_536),
+                CHILD_TIMEOUT);
+        String why = LeakReports.connguardLines(out);
+        assertThat(out.exitCode()).as(why).isZero();
+        String queued = out.lines().stream().filter(l -> l.startsWith("QUEUED ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no QUEUED line\n" + why));
+        Map<String, String> fields = AppOutput.keyValues(queued.substring("QUEUED ".length(), queued.indexOf(" message=")));
+        String message = queued.substring(queued.indexOf(" message=") + " message=".length());
+        softly(out, softly -> {
+            softly.assertThat(fields).as(queued).containsEntry("waiting", "false").containsEntry("connect", "true");
+            if (keepsTheLimitExceptionInItsCauses()) {
+                softly.assertThat(fields).as(queued).containsEntry("limit", "true")
+                        .containsEntry("class", "io.connguard.ConnectionLimitException");
+            }
+            softly.assertThat(message).as("message names the host").contains("127.0.0.1");
+            softly.assertThat(message).as("message names the setting to change").contains("CONNGUARD_");
+            softly.assertThat(message.replace("127.0.0.1", " ").replace(String.valueOf(port), " "))
+                    .as("message names the limit (1)").containsPattern("(?<![\\d.])1(?![\\d.])");
+            softly.assertThat(Long.parseLong(fields.get("ms"))).as("ms the second request waited").isBetween(400L, 15_000L);
+            softly.assertThat(out.tagged("AFTER")).as("a request after the held response was closed")
+                    .hasValueSatisfying(a -> assertThat(a).containsEntry("ok", "1"));
+        });
+    }
+
+    // ---- retries ----
+
+    @ParameterizedTest(name = "jdk{0}")
+    @ValueSource(ints = {17, 25})
+    void refusalsAreRetriedByTheRules(int jdk) {
+        assumeTrue(jdk == 17 || ofTheJdk(), "a library: JDK 17 only");
+        RetryIT.runWithAgent(jvms, RETRY_SERVER, jdk, retryNames(), List.of(RetryIT.Case.values()), "127.0.0.1", true);
+    }
+
+    @ParameterizedTest(name = "jdk{0}")
+    @ValueSource(ints = {17, 25})
+    void aConnectRefusedUntilTheServerStartsIsRetried(int jdk) throws Exception {
+        assumeTrue(jdk == 17 || ofTheJdk(), "a library: JDK 17 only");
+        ConnectRetryIT.assertRetriedUntilTheServerStarts(jvms, jdk, retryNames());
+    }
+
+    // ---- leaks ----
 
     @Test
     void aHeldResponseIsReportedWithItsLineAndItsLateReturnIsLogged() {
@@ -80,7 +250,7 @@ abstract class LeakContract {
     void threeIdenticalLeaksAreReportedWithOneStack() {
         assumeTrue(dropsBecomeGarbage(), "no drop mode: the client keeps its connections reachable");
         int leaks = 3;
-        int port = server().port();
+        int port = LEAK_SERVER.port();
         AppOutput out = runDrop(17, leaks);
         String site = leakSite(out);
         List<Report> all = LeakReports.parse(out.stderrLines());
@@ -105,7 +275,7 @@ abstract class LeakContract {
 
     @Test
     void aSlowDownloadIsNotALeak() {
-        int port = server().port();
+        int port = LEAK_SERVER.port();
         int slowMs = 4_000;
         AppOutput out = jvms.run(agentJvm(17, "1s", 2)
                 .args("--port", port, "--mode", "slow", "--slow-ms", slowMs, "--chunks", 16, "--slow-bytes", 65_536,
@@ -125,7 +295,7 @@ abstract class LeakContract {
 
     @Test
     void aProgramThatClosesEverythingIsNeverReported() {
-        int port = server().port();
+        int port = LEAK_SERVER.port();
         AppOutput out = jvms.run(agentJvm(17, "1s", 2)
                 .args("--port", port, "--mode", "clean", "--seconds", 8, "--threads", 2, "--pause-ms", 1_500, "--jmx"),
                 CHILD_TIMEOUT);
@@ -142,7 +312,7 @@ abstract class LeakContract {
 
     /** Hold mode on this JDK: one [age] report naming the line, in time, then one [returned]. */
     void assertHold(int jdk) {
-        int port = server().port();
+        int port = LEAK_SERVER.port();
         AppOutput out = jvms.run(agentJvm(jdk, HOLD_THRESHOLD_MS / 1000 + "s", 4)
                 .args("--port", port, "--mode", "hold", "--hold-ms", HOLD_MS, "--jmx"), CHILD_TIMEOUT);
         String why = LeakReports.connguardLines(out);
@@ -198,7 +368,7 @@ abstract class LeakContract {
     /** Drop mode on this JDK with two leaks and a limit of two. */
     void assertDrop(int jdk) {
         int leaks = 2;
-        int port = server().port();
+        int port = LEAK_SERVER.port();
         AppOutput out = runDrop(jdk, leaks);
         String site = leakSite(out);
         List<Report> garbage = LeakReports.ofKind(forHost(out, port), "garbage");
@@ -224,7 +394,7 @@ abstract class LeakContract {
     /** Drop mode: {@code leaks} responses dropped under a host limit and a pool maximum of {@code leaks}. */
     AppOutput runDrop(int jdk, int leaks) {
         AppOutput out = jvms.run(agentJvm(jdk, "30s", leaks) // a long threshold: only the garbage detector speaks
-                .args("--port", server().port(), "--mode", "drop", "--leaks", leaks, "--pool-max", leaks, "--after", AFTER,
+                .args("--port", LEAK_SERVER.port(), "--mode", "drop", "--leaks", leaks, "--pool-max", leaks, "--after", AFTER,
                         "--timeout-ms", 10_000, "--gc-seconds", 40, "--jmx"), CHILD_TIMEOUT);
         String why = LeakReports.connguardLines(out);
         assertThat(out.exitCode()).as(why).isZero();
@@ -238,13 +408,13 @@ abstract class LeakContract {
                 .env("CONNGUARD_HOST_LIMITS", "127.0.0.1=" + hostLimit)
                 .env("CONNGUARD_LEAK_THRESHOLD", threshold)
                 .env("CONNGUARD_LEAK_STACKS", "all")
-                .main(app());
+                .main(LeakScenario.class).args("--client", name());
     }
 
-    /** {@code LeakyApache4.java:48} from the app's {@code LEAKSITE} line. */
+    /** {@code Apache4Driver.java:48} from the app's {@code LEAKSITE} line. */
     String leakSite(AppOutput out) {
         Map<String, String> site = out.tagged("LEAKSITE").orElseThrow(() -> new AssertionError("no LEAKSITE line\n" + out.describe()));
-        assertThat(site.get("file")).as(out.describe()).isEqualTo(app().getSimpleName() + ".java");
+        assertThat(site.get("file")).as(out.describe()).isEqualTo(driver().getSimpleName() + ".java");
         assertThat(Integer.parseInt(site.get("line"))).as(out.describe()).isPositive();
         return site.get("file") + ":" + site.get("line");
     }
