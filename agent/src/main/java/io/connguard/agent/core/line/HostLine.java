@@ -25,13 +25,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link #tryAcquireNow} fails while anyone waits.
  *
  * <p><b>No starvation.</b> A head that keeps losing to reuse (every connection coming back goes to
- * a waiter of its own pool, or straight back to its pool's next request) is bounded by the
- * <em>patience</em>: once the head has waited that long, every connection offered that is not of
- * the head's pool is refused for hand-over ({@link Offer#CLOSE}): its caller closes it at once and
- * its slot, released, goes to the head. So a waiter, once first in line, has a slot or a
- * connection of its pool within patience + the time until any connection to the destination
- * next comes back or closes; a waiter behind it moves up in FIFO order as each waiter ahead of it
- * is served, times out or is cancelled, and no waiter of the same pool ever passes another.
+ * a waiter of its own pool, or straight back to its pool's next request, so nothing is ever idle
+ * for the settle time) is bounded by the <em>patience</em>: once the waiter has been first in line
+ * that long, or its deadline is nearer than that, every connection offered that is not of its
+ * pool is refused for hand-over ({@link Offer#CLOSE}): its caller closes it at once and its slot,
+ * released, goes to the head. So a waiter, once first in line, has a slot or a connection of its
+ * pool within the patience plus the time until any connection to the destination next comes back
+ * or closes (and within its deadline, if any connection comes back before it). A waiter behind
+ * it moves up in FIFO order as each waiter ahead of it is served, times out or is cancelled, and
+ * no waiter of the same pool ever passes another. The patience counts from becoming the head,
+ * not from joining the line: in a deep line every head has waited long, and counting from the
+ * join would refuse every hand-over and close every connection that comes back, which is the
+ * churn this line exists to end.
  *
  * <p><b>Reclaim.</b> Idle pooled connections hold slots. The head (and only the head, so that
  * reclaims never outnumber the capacity asked for) plans a reclaim with {@link ReclaimPlan}:
@@ -86,7 +91,11 @@ public final class HostLine {
      */
     public static final long DEFAULT_SETTLE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
-    /** The proposed patience (see the class comment): 5 settle times, a small part of the queue timeout. */
+    /**
+     * The proposed patience (see the class comment): 5 settle times, so that a head is never forced
+     * before an idle connection could have been reclaimed normally, and a small part of the queue
+     * timeout, so that a line of heads each waiting it out still moves.
+     */
     public static final long DEFAULT_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** A parked head plans no more often than this. */
@@ -295,7 +304,7 @@ public final class HostLine {
             if (h == null) {
                 return Offer.IDLE;
             }
-            if (h.pool != pool && System.nanoTime() - h.enqueuedNanos >= patienceNanos) {
+            if (h.pool != pool && starving(h, System.nanoTime())) {
                 reclaimsRequested++;
                 return Offer.CLOSE;
             }
@@ -379,7 +388,8 @@ public final class HostLine {
 
     // ---- the parked thread --------------------------------------------------------------------
 
-    private Object await(Parked w) {
+    /** Package-private so that tests can read the waiter's order afterwards. */
+    Object await(Parked w) {
         Admission now = enqueue(w);
         if (now != null) {
             return now;
@@ -418,6 +428,11 @@ public final class HostLine {
                 } else if (idle != null && isHead(w)) {
                     // Nothing to plan now: look again within a settle time even if no idleChanged comes.
                     wakeAt = earlier(wakeAt, t + Math.max(settleNanos, MIN_REPLAN_NANOS));
+                }
+                if (w.outcome() != null) {
+                    // Granted while we planned: its unpark may have been spent on the lock above (a
+                    // ReentrantLock parks too, and permits do not count), so never park on it.
+                    continue;
                 }
                 LockSupport.parkNanos(this, Math.max(1, wakeAt - t));
                 if (Thread.interrupted()) {
@@ -479,7 +494,7 @@ public final class HostLine {
         }
     }
 
-    private static final class Parked extends Waiter {
+    static final class Parked extends Waiter {
         private final Thread thread = Thread.currentThread();
 
         Parked(Object pool, long deadlineNanos) {
@@ -499,6 +514,11 @@ public final class HostLine {
 
     // ---- the queue (under lock) -----------------------------------------------------------------
 
+    /** The head has had no capacity for the patience, or would not have it before its deadline. */
+    private boolean starving(Waiter h, long now) {
+        return now - h.headSinceNanos >= patienceNanos || h.deadlineNanos - now <= patienceNanos;
+    }
+
     private boolean hasRoom() {
         return limit == 0 || held < limit;
     }
@@ -508,6 +528,7 @@ public final class HostLine {
         w.next = null;
         if (tail == null) {
             head = w;
+            w.headSinceNanos = w.enqueuedNanos;
         } else {
             tail.next = w;
         }
@@ -538,6 +559,9 @@ public final class HostLine {
     private void unlink(Waiter w) {
         if (w.prev == null) {
             head = w.next;
+            if (head != null) {
+                head.headSinceNanos = System.nanoTime();
+            }
         } else {
             w.prev.next = w.next;
         }

@@ -15,6 +15,8 @@ public abstract class Waiter {
     final Object pool;
     final long deadlineNanos;
     long enqueuedNanos;
+    /** When it became first in line (guarded by the line's lock). */
+    long headSinceNanos;
 
     // The line's links, guarded by its lock. A waiter is in the line exactly while queued is true.
     Waiter prev;

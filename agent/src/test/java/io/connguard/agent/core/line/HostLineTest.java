@@ -97,6 +97,7 @@ class HostLineTest {
         HostLine line = new HostLine(1, 2);
         line.tryAcquireNow();
         Future<Object> a = connect(line, LONG);
+        awaitQueued(line, 1);
         Future<Object> b = request(line, "p", LONG);
         awaitQueued(line, 2);
         long start = System.nanoTime();
@@ -175,11 +176,11 @@ class HostLineTest {
     void aHeadWaitingPastThePatienceGetsTheNextConnectionOfAnotherPool() throws Exception {
         HostLine line = new HostLine(1, 10, 0, 150 * MS);
         line.tryAcquireNow();
+        long start = System.nanoTime();
         Future<Object> connect = connect(line, LONG); // the head: wants a slot
         awaitQueued(line, 1);
         Future<Object> p = request(line, "P", LONG);
         awaitQueued(line, 2);
-        long start = System.nanoTime();
         // Pool P keeps reusing its one connection while the head waits...
         Object handed = null;
         int reuses = 0;
@@ -221,6 +222,27 @@ class HostLineTest {
         assertThat(line.offerIdle("P", "c")).isEqualTo(Offer.CLOSE);
         line.release();
         assertThat(connect.get(5, TimeUnit.SECONDS)).isEqualTo(Admission.SLOT);
+    }
+
+    @Test
+    void thePatienceCountsFromBecomingTheHeadOrIsCutShortByTheDeadline() throws Exception {
+        HostLine line = new HostLine(1, 10, 0, 200 * MS);
+        line.tryAcquireNow();
+        Future<Object> first = connect(line, 250 * MS); // its deadline soon comes within the patience
+        awaitQueued(line, 1);
+        Future<Object> second = connect(line, LONG);
+        awaitQueued(line, 2);
+        Thread.sleep(100);
+        assertThat(line.offerIdle("P", "c")).as("deadline 150 ms away, patience 200 ms").isEqualTo(Offer.CLOSE);
+        line.release();
+        assertThat(first.get(5, TimeUnit.SECONDS)).isEqualTo(Admission.SLOT);
+        Thread.sleep(120);
+        assertThat(line.offerIdle("P", "c")).as("the second has waited 220 ms but been head only now")
+                .isEqualTo(Offer.IDLE);
+        Thread.sleep(220);
+        assertThat(line.offerIdle("P", "c")).isEqualTo(Offer.CLOSE);
+        line.release();
+        assertThat(second.get(5, TimeUnit.SECONDS)).isEqualTo(Admission.SLOT);
     }
 
     @Test
@@ -360,7 +382,7 @@ class HostLineTest {
     }
 
     private static HostLine lineWith(Idle idle, int limit, long settleNanos) {
-        HostLine line = new HostLine(limit, 10, settleNanos, LONG);
+        HostLine line = new HostLine(limit, 10, settleNanos, 5_000 * MS); // well inside the LONG deadlines
         idle.line = line;
         line.idleConnections(idle);
         return line;
