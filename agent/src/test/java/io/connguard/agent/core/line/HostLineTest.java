@@ -351,6 +351,39 @@ class HostLineTest {
         assertThat(line.timeouts()).as("cancelled before its deadline: not a timeout").isZero();
     }
 
+    /** How a fleet store composes the line: a local slot first, then a fleet permit, else the slot goes back. */
+    @Test
+    void composesWithASecondGateTheWayAFleetStoreDoes() throws Exception {
+        HostLine line = new HostLine(2, 10);
+        java.util.concurrent.Semaphore fleet = new java.util.concurrent.Semaphore(1, true);
+        java.util.function.LongFunction<Object> admit = deadline -> {
+            Object r = line.acquire(deadline);
+            if (r != Admission.SLOT) {
+                return r;
+            }
+            boolean permit = false;
+            try {
+                permit = fleet.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (!permit) {
+                line.release(); // the local slot goes straight to the next waiter
+                return Admission.TIMEOUT;
+            }
+            return Admission.SLOT;
+        };
+        assertThat(admit.apply(in(LONG))).isEqualTo(Admission.SLOT);
+        assertThat(admit.apply(in(50 * MS))).as("local slot free, fleet permit not").isEqualTo(Admission.TIMEOUT);
+        assertThat(line.held()).isEqualTo(1);
+        Future<Object> waiting = threads.submit(() -> admit.apply(in(LONG)));
+        Thread.sleep(50);
+        fleet.release();
+        line.release();
+        assertThat(waiting.get(5, TimeUnit.SECONDS)).isEqualTo(Admission.SLOT);
+        assertThat(line.held()).isEqualTo(1);
+    }
+
     // ---- reclaim ------------------------------------------------------------------------------
 
     /** Idle connections as a Governor would list them; reclaim closes and releases, as its close hook would. */
