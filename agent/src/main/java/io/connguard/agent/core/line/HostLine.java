@@ -82,17 +82,23 @@ public final class HostLine {
     /**
      * The proposed settle time: a connection that went idle less than this ago is not reclaimed.
      * It covers (1) a server with several workers or a shared counter that has not yet finished
-     * the bookkeeping of the request that just ended on this connection (on loopback well under a
-     * millisecond, under load tens of milliseconds), so that closing it and opening a replacement
-     * does not look like cap + 1; and (2) a client that returns its connection and asks for the
-     * next one a moment later (one client per thread), so that its reuse is not destroyed. It
-     * stays far below every client's own keep-alive time (5 s for {@code HttpURLConnection}, 20
-     * minutes for {@code java.net.http}) and the queue timeout (30 s).
+     * the bookkeeping of the request that just ended on this connection (nginx's
+     * {@code limit_conn} lets go of a request in its log phase, right after the response; on
+     * loopback well under a millisecond, under load tens of milliseconds), so that closing it and
+     * opening a replacement does not look like cap + 1; and (2) a client that returns its
+     * connection and asks for the next one a moment later (one client per thread), so that its
+     * reuse is not destroyed. It is also what a waiter pays when capacity sits idle in a pool that
+     * will not use it again (a puller that finished), once per such turnover: 100 ms keeps that
+     * within a few percent of a storm's wall time (the issue's storm turns capacity over a handful
+     * of times in about 8 s), where 250 ms would not. It stays far below every client's own
+     * keep-alive time (5 s for {@code HttpURLConnection}, 20 minutes for {@code java.net.http}) and
+     * the queue timeout (30 s). To be confirmed by the nginx ITs (0, 25, 50, 100, 200 ms: refusals
+     * and wall time).
      */
-    public static final long DEFAULT_SETTLE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    public static final long DEFAULT_SETTLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /**
-     * The proposed patience (see the class comment): 5 settle times, so that a head is never forced
+     * The proposed patience (see the class comment): 10 settle times, so that a head is never forced
      * before an idle connection could have been reclaimed normally, and a small part of the queue
      * timeout, so that a line of heads each waiting it out still moves.
      */
