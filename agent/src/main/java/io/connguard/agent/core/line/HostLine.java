@@ -420,8 +420,7 @@ public final class HostLine {
                 ReclaimPlan p = t - quietUntil >= 0 ? plan(w, t) : null;
                 if (p != null) {
                     if (p.due(t)) {
-                        IdleConnections ic = idle;
-                        if (ic != null && ic.reclaim(p.connection())) {
+                        if (reclaim(p.connection())) {
                             // Its release grants us, perhaps later (a close confirmed by the server):
                             // plan no second reclaim for the same wait meanwhile.
                             quietUntil = t + Math.max(settleNanos, MIN_REPLAN_NANOS);
@@ -453,6 +452,23 @@ public final class HostLine {
             if (interruptedBefore || interruptedHere) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /**
+     * Never lets an exception of the Governor's out of a wait: the waiter would leave without being
+     * taken out of the line, and a slot granted to it later would never be given back. A failed
+     * reclaim counts as done, so the waiter does not retry at once but after the quiet time.
+     */
+    private boolean reclaim(Object connection) {
+        IdleConnections ic = idle;
+        if (ic == null) {
+            return false;
+        }
+        try {
+            return ic.reclaim(connection);
+        } catch (Throwable t) {
+            return true; // do not plan again at once: wait for the release, or look again after the quiet time
         }
     }
 
@@ -490,7 +506,12 @@ public final class HostLine {
             if (h == null || (asHead != null && h != asHead)) {
                 return null;
             }
-            ReclaimPlan p = ReclaimPlan.choose(ic, pools::containsKey, now, settleNanos, h.deadlineNanos);
+            ReclaimPlan p;
+            try {
+                p = ReclaimPlan.choose(ic, pools::containsKey, now, settleNanos, h.deadlineNanos);
+            } catch (Throwable t) {
+                return null; // the Governor's view failed: wait without reclaiming (see reclaim)
+            }
             if (p != null && p.due(now)) {
                 reclaimsRequested++;
             }

@@ -516,6 +516,39 @@ class HostLineTest {
     }
 
     @Test
+    void anExceptionFromTheIdleViewNeverLeavesAWaiterBehindInTheLine() throws Exception {
+        HostLine line = new HostLine(1, 10, 0, 5_000 * MS);
+        line.idleConnections(new IdleConnections() {
+            @Override
+            public void forEachIdle(Visitor visitor) {
+                visitor.idle("Q", "q", System.nanoTime() - 1_000 * MS);
+            }
+
+            @Override
+            public boolean reclaim(Object connection) {
+                throw new IllegalStateException("boom");
+            }
+        });
+        line.tryAcquireNow();
+        assertThat(line.acquire(in(100 * MS))).isEqualTo(Admission.TIMEOUT);
+        line.idleConnections(new IdleConnections() {
+            @Override
+            public void forEachIdle(Visitor visitor) {
+                throw new IllegalStateException("boom");
+            }
+
+            @Override
+            public boolean reclaim(Object connection) {
+                return false;
+            }
+        });
+        assertThat(line.acquire(in(50 * MS))).isEqualTo(Admission.TIMEOUT);
+        assertThat(line.queued()).isZero();
+        line.release();
+        assertThat(line.held()).as("nothing granted to a waiter that is gone").isZero();
+    }
+
+    @Test
     void aCallbackLineIsDrivenByPlanReclaim() {
         Idle idle = new Idle();
         HostLine line = lineWith(idle, 1, 100 * MS);
