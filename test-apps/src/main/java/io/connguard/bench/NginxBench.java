@@ -241,7 +241,7 @@ public final class NginxBench {
                 .append(argv.length == 0 ? "" : " " + String.join(" ", argv)).append("`\n");
         md.append("- Client JVM: `").append(java).append("`; agent: `").append(agent).append("`\n");
         md.append("- Server: nginx ").append(workers).append(" workers, `limit_conn ").append(cap)
-                .append("` (`limit_conn_status 401`), keep-alive, 7 static blobs of 48 KB-1 MB; a fresh nginx per run\n");
+                .append("` (`limit_conn_status 401`), keep-alive, 7 static blobs of 48-512 KB sent through a `sndbuf=").append(Nginx.SEND_BUFFER).append("` socket; a fresh nginx per run\n");
         md.append("- agent: ").append(threads).append(" pullers x ").append(requests).append(" sequential GETs = ")
                 .append(total).append(", `CONNGUARD_HOST_LIMITS=127.0.0.1=").append(cap).append("`; ideal: ")
                 .append(cap).append(" pullers x ").append(idealRequests).append(" GETs, no agent\n");

@@ -122,7 +122,7 @@ class NginxStormIT {
     private Nginx.AccessLog assertEveryRequestServed(AppOutput out, int total) throws Exception {
         Nginx.AccessLog log = nginx.accessLog();
         Map<String, String> result = out.result();
-        System.out.println("NginxStormIT " + out.process().name() + ": client " + String.join(" ", result.values())
+        System.out.println("NginxStormIT " + out.process().name() + ": client " + result
                 + "; nginx " + log.describe() + " kept=" + String.format("%.2f", log.keptShare()));
         assertThat(out.exitCode()).as("exit code of %s", out.process().name()).isZero();
         assertThat(out.failed()).as("failed requests (%s); nginx saw %s\n%s", result.get("statuses"), log.describe(),

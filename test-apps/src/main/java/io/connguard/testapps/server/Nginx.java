@@ -41,11 +41,11 @@ import io.connguard.testapps.common.Processes;
  */
 public final class Nginx implements AutoCloseable {
 
-    /** The blobs every storm pulls, in bytes: an image's config and layers, 48 KB to 1 MB. */
+    /** The blobs every storm pulls, in bytes: an image's config and layers, 48 to 512 KB. */
     /** The request header a puller names itself with, so that the access log can follow its sequence. */
     public static final String PULLER_HEADER = "X-Puller";
 
-    public static final int[] BLOB_SIZES = {48 << 10, 64 << 10, 96 << 10, 160 << 10, 256 << 10, 512 << 10, 1 << 20};
+    public static final int[] BLOB_SIZES = {48 << 10, 64 << 10, 96 << 10, 128 << 10, 192 << 10, 256 << 10, 512 << 10};
 
     /**
      * @param workers   {@code worker_processes}
@@ -55,6 +55,19 @@ public final class Nginx implements AutoCloseable {
      */
     public record Config(int workers, int limitConn, Certificate tls) {
     }
+
+    /**
+     * The listening socket's send buffer ({@code listen ... sndbuf=}). With the kernel's default (up
+     * to megabytes on loopback) nginx hands a whole blob to the kernel at once and ends the request
+     * within microseconds, so {@code limit_conn} never sees more than one request per worker and
+     * refuses nothing even to 48 threads without a cap. With 64 KB a request stays in progress until
+     * the client has read most of its blob, as over a real network: 48 threads without the agent
+     * get about half their GETs refused, 8 threads none. (Smaller buffers, or {@code sendfile} with
+     * one, stall kept-alive connections for seconds: measured, 16 KB took 13-18 s where 64 KB took
+     * 0.6 s. {@code limit_rate} does not help: nginx lets a response's first second of rate through
+     * at once.)
+     */
+    public static final String SEND_BUFFER = "64k";
 
     /** A self-signed certificate for 127.0.0.1: PEM files for nginx, a PKCS12 trust store for the clients. */
     public record Certificate(Path certPem, Path keyPem, Path trustStore, String trustStorePassword) {
@@ -172,10 +185,10 @@ public final class Nginx implements AutoCloseable {
                 "  access_log " + dir.resolve("logs/access.log") + " storm;",
                 "  keepalive_timeout 65s;",
                 "  keepalive_requests 100000;",
-                "  sendfile on;",
+                "  sendfile off;",
                 "  limit_conn_zone $server_name zone=storm:1m;",
                 "  server {",
-                "    listen 127.0.0.1:" + port + (config.tls() == null ? "" : " ssl") + ";",
+                "    listen 127.0.0.1:" + port + " sndbuf=" + SEND_BUFFER + (config.tls() == null ? "" : " ssl") + ";",
                 "    server_name connguard-nginx;",
                 limit,
                 tls,
