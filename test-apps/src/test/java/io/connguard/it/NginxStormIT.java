@@ -75,6 +75,20 @@ class NginxStormIT {
                 + " connection as its previous request: %s", log.describe()).isGreaterThanOrEqualTo(PER_CLIENT_MIN_KEPT);
     }
 
+    /** The control of the server: without the agent the storm overwhelms nginx's limit, which refuses with 401. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"urlconnection", "httpclient-per-thread"})
+    void withoutTheAgentTheCappedNginxRefusesTheStorm(String kind) throws Exception {
+        Nginx server = nginx.start(WORKERS, CAP, false);
+
+        AppOutput out = storm(17, false, kind, server, THREADS, REQUESTS);
+
+        Nginx.AccessLog log = nginx.accessLog();
+        assertThat(out.exitCode()).as("exit code of %s", out.process().name()).isZero();
+        assertThat(out.failed()).as("failed requests without the agent: %s", out.describe()).isPositive();
+        assertThat(log.status(401)).as("401s from nginx's limit_conn: %s", log.describe()).isEqualTo(out.failed());
+    }
+
     /** The control: without the agent, nginx without a limit serves the whole storm (the rig itself works). */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"urlconnection", "httpclient-shared", "httpclient-per-thread"})
