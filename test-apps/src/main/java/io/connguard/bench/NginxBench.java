@@ -42,7 +42,7 @@ import io.connguard.testapps.server.Nginx;
  * <pre>
  * java -cp test-apps/target/connguard-test-apps.jar io.connguard.bench.NginxBench
  *      [--agent agent/target/connguard-agent.jar] [--java &lt;java or JDK home&gt;] [--rounds 2]
- *      [--clients urlconnection,httpclient-per-thread] [--transports http,tls] [--cap 8]
+ *      [--clients urlconnection,httpclient-shared,httpclient-per-thread] [--transports http,tls] [--cap 8]
  *      [--threads 48] [--requests 27] [--workers 2] [--keep-logs &lt;dir&gt;]
  * </pre>
  * Every process it starts (nginx, the client JVMs) listens and connects on 127.0.0.1 only, has a
@@ -99,8 +99,7 @@ public final class NginxBench {
         String java = PairedForks.java(args);
         Path agent = PairedForks.agent(args, "NginxBench");
         List<String> clients = PairedForks.list(args.string("--clients", null),
-                List.of("urlconnection", "httpclient-per-thread"), List.of("urlconnection", "httpclient-shared",
-                        "httpclient-per-thread"), "--clients");
+                PullStorm.KINDS, PullStorm.KINDS, "--clients");
         List<String> transports = PairedForks.list(args.string("--transports", null), List.of("http", "tls"),
                 List.of("http", "tls"), "--transports");
         int rounds = Math.max(1, args.integer("--rounds", 2));

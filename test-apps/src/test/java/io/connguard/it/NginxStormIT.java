@@ -75,6 +75,20 @@ class NginxStormIT {
                 + " connection as its previous request: %s", log.describe()).isGreaterThanOrEqualTo(PER_CLIENT_MIN_KEPT);
     }
 
+    /** Over TLS (what real registries speak) every connection not kept costs a handshake on both sides. */
+    @Tag("issue13")
+    @ParameterizedTest(name = "jdk{0}")
+    @ValueSource(ints = {17, 25})
+    void overTlsTheSharedKeepAliveCacheAtTheCapIsNeverRefusedAndReusesItsConnections(int jdk) throws Exception {
+        Nginx server = nginx.start(WORKERS, CAP, true);
+
+        AppOutput out = storm(jdk, true, "urlconnection", server, THREADS, REQUESTS);
+
+        Nginx.AccessLog log = assertEveryRequestServed(out, TOTAL);
+        assertThat(log.connections()).as("TLS connections nginx saw for %d requests from one shared pool at the cap"
+                + " (at most 4 x the cap): %s", TOTAL, log.describe()).isLessThanOrEqualTo(SHARED_POOL_MAX_CONNECTIONS);
+    }
+
     /** The control of the server: without the agent the storm overwhelms nginx's limit, which refuses with 401. */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"urlconnection", "httpclient-per-thread"})
@@ -103,6 +117,17 @@ class NginxStormIT {
             // What the with-agent test asks, reached by a client per puller that never waits.
             assertThat(log.keptShare()).as("kept share without the agent: %s", log.describe()).isGreaterThan(0.9);
         }
+    }
+
+    /** The control over TLS: the client trusts nginx's self-signed certificate and gets every blob. */
+    @ParameterizedTest(name = "jdk{0}")
+    @ValueSource(ints = {17, 25})
+    void withoutTheAgentAnUncappedNginxServesEveryRequestOverTls(int jdk) throws Exception {
+        Nginx server = nginx.start(WORKERS, 0, true);
+
+        AppOutput out = storm(jdk, false, "urlconnection", server, THREADS, REQUESTS);
+
+        assertEveryRequestServed(out, TOTAL);
     }
 
     /**

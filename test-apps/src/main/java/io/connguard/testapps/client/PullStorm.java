@@ -46,7 +46,7 @@ import io.connguard.testapps.server.Nginx;
  */
 public final class PullStorm {
 
-    static final List<String> KINDS = List.of("urlconnection", "httpclient-shared", "httpclient-per-thread");
+    public static final List<String> KINDS = List.of("urlconnection", "httpclient-shared", "httpclient-per-thread");
     static final String USAGE = "PullStorm --kind " + String.join("|", KINDS) + " --base http(s)://127.0.0.1:PORT"
             + " [--threads 48] [--requests 27] [--request-timeout-ms 30000] [--deadline-ms 120000] [--jmx]";
 
