@@ -38,8 +38,16 @@ final class NginxServer implements BeforeEachCallback, AfterEachCallback, AfterA
     private final Thread shutdownHook = new Thread(this::killNow, "nginx-it-cleanup");
     private boolean hooked;
 
-    /** Starts nginx with {@code workers} workers, {@code limitConn} (0: none), over TLS if {@code tls}. */
+    /** Starts nginx serving the blobs itself (see {@link #start(int, int, boolean, Nginx.Upstream)}). */
     Nginx start(int workers, int limitConn, boolean tls) throws Exception {
+        return start(workers, limitConn, tls, null);
+    }
+
+    /**
+     * Starts nginx with {@code workers} workers, {@code limitConn} (0: none), over TLS if {@code tls},
+     * proxying the blobs to {@code upstream} (null: serving them itself).
+     */
+    Nginx start(int workers, int limitConn, boolean tls, Nginx.Upstream upstream) throws Exception {
         if (Nginx.binary() == null) {
             throw new AssertionError("nginx is not installed: the real-nginx storms need it (Debian package nginx;"
                     + " .ci/run installs it: apt-get install nginx)");
@@ -53,7 +61,7 @@ final class NginxServer implements BeforeEachCallback, AfterEachCallback, AfterA
             Runtime.getRuntime().addShutdownHook(shutdownHook);
             hooked = true;
         }
-        nginx = Nginx.start(dir.resolve("nginx"), new Nginx.Config(workers, limitConn, tls ? certificate() : null));
+        nginx = Nginx.start(dir.resolve("nginx"), new Nginx.Config(workers, limitConn, tls ? certificate() : null, upstream));
         return nginx;
     }
 
