@@ -33,6 +33,9 @@ import io.connguard.testapps.server.Nginx;
  *   <li><b>ideal</b>: no agent and only {@code cap} pullers doing the same number of GETs in all, so
  *       never more than {@code cap} connections: what a storm at the cap should cost.</li>
  * </ul>
+ * nginx proxies the blobs to Debian's {@code docker-registry} ({@link RegistryBackend}, as in the
+ * issue; {@code --backend static}: nginx serves them itself, which reproduces the connection churn
+ * but not the refusals, see {@link Nginx.Upstream}).
  * For plain HTTP and TLS (a self-signed certificate the client trusts), per client style. Each run
  * gets a fresh nginx; from its access log come the TCP connections it saw ({@code $connection}) and
  * the refused requests. Prints a Markdown report: per variant the medians of wall time, client CPU
@@ -42,8 +45,8 @@ import io.connguard.testapps.server.Nginx;
  * <pre>
  * java -cp test-apps/target/connguard-test-apps.jar io.connguard.bench.NginxBench
  *      [--agent agent/target/connguard-agent.jar] [--java &lt;java or JDK home&gt;] [--rounds 2]
- *      [--clients urlconnection,httpclient-shared,httpclient-per-thread] [--transports http,tls] [--cap 8]
- *      [--threads 48] [--requests 27] [--workers 2] [--keep-logs &lt;dir&gt;]
+ *      [--clients urlconnection,httpclient-per-thread] (or httpclient-shared) [--transports http,tls]
+ *      [--cap 8] [--threads 48] [--requests 27] [--workers 2] [--backend registry|static] [--keep-logs &lt;dir&gt;]
  * </pre>
  * Every process it starts (nginx, the client JVMs) listens and connects on 127.0.0.1 only, has a
  * time limit and is stopped by its PID.
@@ -51,7 +54,7 @@ import io.connguard.testapps.server.Nginx;
 public final class NginxBench {
 
     private static final Set<String> VALUE_OPTIONS = Set.of("--agent", "--java", "--rounds", "--clients",
-            "--transports", "--cap", "--threads", "--requests", "--workers", "--keep-logs");
+            "--transports", "--cap", "--threads", "--requests", "--workers", "--keep-logs", "--backend");
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(180);
     private static final List<String> VARIANTS = List.of("ideal", "agent");
     /** What a shutdown hook must end, by PID, if this JVM is stopped mid-run. */
@@ -72,6 +75,9 @@ public final class NginxBench {
     private final int workers;
     private final Path work;
     private final Path keepLogs;
+    /** The registry nginx proxies the blobs to; null: nginx serves them itself. */
+    private RegistryBackend registry;
+    private Nginx.Upstream upstream;
     private int runs;
 
     private NginxBench(String java, Path agent, int cap, int threads, int requests, int workers, Path work,
@@ -99,7 +105,7 @@ public final class NginxBench {
         String java = PairedForks.java(args);
         Path agent = PairedForks.agent(args, "NginxBench");
         List<String> clients = PairedForks.list(args.string("--clients", null),
-                PullStorm.KINDS, PullStorm.KINDS, "--clients");
+                List.of("urlconnection", "httpclient-per-thread"), PullStorm.KINDS, "--clients");
         List<String> transports = PairedForks.list(args.string("--transports", null), List.of("http", "tls"),
                 List.of("http", "tls"), "--transports");
         int rounds = Math.max(1, args.integer("--rounds", 2));
@@ -115,9 +121,25 @@ public final class NginxBench {
                 .toString() : java, agent, Math.max(1, args.integer("--cap", 8)), Math.max(1, args.integer("--threads", 48)),
                 Math.max(1, args.integer("--requests", 27)), Math.max(1, args.integer("--workers", 2)), work,
                 keep == null ? null : Paths.get(keep));
+        String backend = args.string("--backend", "registry");
         try {
+            if (backend.equals("registry")) {
+                if (!RegistryBackend.installed()) {
+                    System.err.println("NginxBench: " + RegistryBackend.BINARY + " is not installed (Debian package"
+                            + " docker-registry); install it or pass --backend static");
+                    System.exit(2);
+                }
+                bench.registry = RegistryBackend.start(work.resolve("registry"));
+                bench.upstream = bench.registry.pushBlobs();
+            } else if (!backend.equals("static")) {
+                System.err.println("NginxBench: --backend must be registry or static, got '" + backend + "'");
+                System.exit(2);
+            }
             bench.run(argv, clients, transports, rounds);
         } finally {
+            if (bench.registry != null) {
+                bench.registry.close();
+            }
             deleteQuietly(work);
         }
     }
@@ -160,7 +182,7 @@ public final class NginxBench {
     private Run storm(Nginx.Certificate tls, String client, String variant, int idealRequests) throws Exception {
         boolean withAgent = variant.equals("agent");
         Path dir = work.resolve("nginx-" + (++runs));
-        try (Nginx nginx = Nginx.start(dir, new Nginx.Config(workers, cap, tls))) {
+        try (Nginx nginx = Nginx.start(dir, new Nginx.Config(workers, cap, tls, upstream))) {
             LIVE_SERVERS.add(nginx);
             List<String> cmd = new ArrayList<>();
             cmd.add(java);
@@ -183,6 +205,7 @@ public final class NginxBench {
             Path out = dir.resolve("client.out");
             Path err = dir.resolve("client.err");
             pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+            long registryCpuBefore = registryCpuMs();
             Process p = pb.start();
             LIVE_CLIENTS.add(p);
             try {
@@ -198,7 +221,8 @@ public final class NginxBench {
                 LIVE_CLIENTS.remove(p);
             }
             long serverCpuMs = Stream.concat(Stream.of(nginxMaster(nginx)), nginxWorkers(nginx))
-                    .mapToLong(h -> h.info().totalCpuDuration().map(Duration::toMillis).orElse(0L)).sum();
+                    .mapToLong(h -> h.info().totalCpuDuration().map(Duration::toMillis).orElse(0L)).sum()
+                    + registryCpuMs() - registryCpuBefore;
             String result = Files.readAllLines(out, StandardCharsets.UTF_8).stream().filter(l -> l.startsWith("RESULT "))
                     .findFirst().orElseThrow(() -> new IllegalStateException(variant + " " + client
                             + ": no RESULT line; exit " + p.exitValue() + ", stderr:\n" + readQuietly(err)));
@@ -223,6 +247,10 @@ public final class NginxBench {
         }
     }
 
+    private long registryCpuMs() {
+        return registry == null ? 0 : registry.handle().info().totalCpuDuration().map(Duration::toMillis).orElse(0L);
+    }
+
     private static ProcessHandle nginxMaster(Nginx nginx) throws IOException {
         long pid = Long.parseLong(Files.readString(nginx.dir().resolve("nginx.pid")).trim());
         return ProcessHandle.of(pid).orElseThrow(() -> new IllegalStateException("nginx master " + pid + " is gone"));
@@ -240,7 +268,10 @@ public final class NginxBench {
                 .append(argv.length == 0 ? "" : " " + String.join(" ", argv)).append("`\n");
         md.append("- Client JVM: `").append(java).append("`; agent: `").append(agent).append("`\n");
         md.append("- Server: nginx ").append(workers).append(" workers, `limit_conn ").append(cap)
-                .append("` (`limit_conn_status 401`), keep-alive, 7 static blobs of 48-512 KB sent through a `sndbuf=").append(Nginx.SEND_BUFFER).append("` socket; a fresh nginx per run\n");
+                .append("` (`limit_conn_status 401`), keep-alive, sending through a `sndbuf=").append(Nginx.SEND_BUFFER)
+                .append("` socket 7 blobs of 48-512 KB ").append(upstream == null ? "it serves itself"
+                        : "proxied from Debian's docker-registry (one for the whole run)")
+                .append("; a fresh nginx per run\n");
         md.append("- agent: ").append(threads).append(" pullers x ").append(requests).append(" sequential GETs = ")
                 .append(total).append(", `CONNGUARD_HOST_LIMITS=127.0.0.1=").append(cap).append("`; ideal: ")
                 .append(cap).append(" pullers x ").append(idealRequests).append(" GETs, no agent\n");
@@ -251,7 +282,7 @@ public final class NginxBench {
         }
         md.append("\n\n");
         md.append("Medians over the rounds. Client CPU: the client process's CPU time during the storm (all threads);"
-                + " server CPU: nginx's master and workers over the run; connections: distinct `$connection` in"
+                + " server CPU: nginx's master and workers over the run (and the registry's CPU during the run); connections: distinct `$connection` in"
                 + " nginx's access log; reused: requests with `$connection_requests` > 1; refused: requests nginx"
                 + " answered with anything but 200 (the client's own failures in brackets if they differ); kept:"
                 + " a puller's requests (after its first) on the same connection as its previous one.\n\n");
