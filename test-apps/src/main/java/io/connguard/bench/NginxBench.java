@@ -39,7 +39,8 @@ import io.connguard.testapps.server.Nginx;
  * For plain HTTP and TLS (a self-signed certificate the client trusts), per client style. Each run
  * gets a fresh nginx; from its access log come the TCP connections it saw ({@code $connection}) and
  * the refused requests. Prints a Markdown report: per variant the medians of wall time, client CPU
- * per request (the child's process CPU during the storm), server CPU (nginx master and workers),
+ * per request (the child's process CPU during the storm), server CPU (nginx master and workers, and
+ * the registry's during the run),
  * connections per request and refusals, and the agent/ideal ratios.
  *
  * <pre>

@@ -32,14 +32,12 @@ import io.connguard.testapps.server.Nginx;
  * next request came on the same connection as its previous one.
  *
  * <p>The with-agent tests carry the tag {@code issue13}: they are the acceptance tests of that issue
- * and fail until it is done (today every request pays a new connection, ~1,290 of them), so the
+ * and fail until it is done (today every request pays a new connection, ~1,290 of them, and over
+ * plain HTTP some are refused: 2-99 of 1,296), so the
  * default run excludes the tag: {@code it.excludedGroups} in test-apps/pom.xml. Run them with
  * {@code -Dit.excludedGroups=none}. The controls, without the agent, must pass today.
  */
 class NginxStormIT {
-
-    private static RegistryRig registry;
-    private static Nginx.Upstream blobs;
 
     static final int CAP = 8;
     static final int WORKERS = 2;
@@ -50,6 +48,9 @@ class NginxStormIT {
     static final int SHARED_POOL_MAX_CONNECTIONS = 4 * CAP;
     /** A client per puller: at least this share of a puller's requests keep its previous request's connection. */
     static final double PER_CLIENT_MIN_KEPT = 0.5;
+
+    private static RegistryRig registry;
+    private static Nginx.Upstream blobs;
 
     @RegisterExtension
     final NginxServer nginx = new NginxServer();

@@ -26,8 +26,9 @@ import java.util.stream.Collectors;
 import io.connguard.testapps.common.Processes;
 
 /**
- * A private, real nginx (Debian's {@code nginx} package) on 127.0.0.1 serving static blobs, for the
- * storms against a server whose limit is honest: {@code limit_conn} counted in a zone shared by
+ * A private, real nginx (Debian's {@code nginx} package) on 127.0.0.1 serving blobs (its own static
+ * files, or proxied to a registry: {@link Upstream}), for the storms against a server whose limit is
+ * honest: {@code limit_conn} counted in a zone shared by
  * {@code worker_processes} workers, refused with 401 and no grace. Everything nginx writes lives in
  * one directory of its own (nothing under /etc, /var/log or /run); stopped by its PID.
  *
@@ -41,10 +42,10 @@ import io.connguard.testapps.common.Processes;
  */
 public final class Nginx implements AutoCloseable {
 
-    /** The blobs every storm pulls, in bytes: an image's config and layers, 48 to 512 KB. */
     /** The request header a puller names itself with, so that the access log can follow its sequence. */
     public static final String PULLER_HEADER = "X-Puller";
 
+    /** The blobs every storm pulls, in bytes: an image's config and layers, 48 to 512 KB. */
     public static final int[] BLOB_SIZES = {48 << 10, 64 << 10, 96 << 10, 128 << 10, 192 << 10, 256 << 10, 512 << 10};
 
     /**
