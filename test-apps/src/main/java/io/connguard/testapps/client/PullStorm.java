@@ -1,0 +1,202 @@
+package io.connguard.testapps.client;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+
+import io.connguard.testapps.common.Args;
+import io.connguard.testapps.server.Nginx;
+
+/**
+ * Pullers pulling blobs, as the issue-13 storm against a real nginx ({@link Nginx}): {@code threads}
+ * threads, each doing {@code requests} sequential GETs of {@code /blobs/0..6} (thread t starts at
+ * blob t mod 7) with its number in an {@code X-Puller} header, reading every body whole, with one
+ * client style:
+ * <ul>
+ *   <li>{@code urlconnection}: {@link HttpURLConnection}, the JVM-wide keep-alive cache shared by all;</li>
+ *   <li>{@code httpclient-shared}: one {@link HttpClient} (HTTP/1.1) for all threads;</li>
+ *   <li>{@code httpclient-per-thread}: an {@link HttpClient} of its own per puller.</li>
+ * </ul>
+ * <pre>
+ * java -cp connguard-test-apps.jar io.connguard.testapps.client.PullStorm \
+ *      --kind urlconnection|httpclient-shared|httpclient-per-thread --base http(s)://127.0.0.1:PORT \
+ *      [--threads 48] [--requests 27] [--request-timeout-ms 30000] [--deadline-ms 120000] [--jmx]
+ * </pre>
+ * Prints {@code FAIL <count> <reason>} lines, then {@code RESULT kind=.. threads=.. requests=.. ok=..
+ * failed=.. statuses=200:n,401:m wallMs=.. cpuMs=.. processCpuMs=..} ({@code cpuMs}: the process's
+ * CPU time during the storm; {@code processCpuMs}: since the JVM started, start-up and agent
+ * included), then with {@code --jmx} the ConnGuard MBeans. Exit code 0 whatever the outcome; 2 for
+ * a bad command line.
+ */
+public final class PullStorm {
+
+    public static final List<String> KINDS = List.of("urlconnection", "httpclient-shared", "httpclient-per-thread");
+    static final String USAGE = "PullStorm --kind " + String.join("|", KINDS) + " --base http(s)://127.0.0.1:PORT"
+            + " [--threads 48] [--requests 27] [--request-timeout-ms 30000] [--deadline-ms 120000] [--jmx]";
+
+    /** One GET of a path; returns the status after reading the body whole. */
+    private interface Getter {
+        int get(String path, String puller) throws Exception;
+    }
+
+    private PullStorm() {
+    }
+
+    public static void main(String[] argv) throws Exception {
+        String kind;
+        String base;
+        int threads;
+        int requests;
+        int timeoutMs;
+        int deadlineMs;
+        boolean jmx;
+        try {
+            Args args = Args.parse(argv, Set.of("kind", "base", "threads", "requests", "request-timeout-ms",
+                    "deadline-ms"), Set.of("jmx"));
+            kind = args.required("kind");
+            if (!KINDS.contains(kind)) {
+                throw new Args.UsageException("--kind must be one of " + String.join("|", KINDS));
+            }
+            base = args.required("base").replaceAll("/+$", "");
+            threads = args.integer("threads", 48, 1, 4096);
+            requests = args.integer("requests", 27, 1, 1_000_000);
+            timeoutMs = args.integer("request-timeout-ms", 30_000, 1, Integer.MAX_VALUE);
+            deadlineMs = args.integer("deadline-ms", 120_000, 1, Integer.MAX_VALUE);
+            jmx = args.flag("jmx");
+        } catch (Args.UsageException e) {
+            Args.exitWithUsage("PullStorm", USAGE, e);
+            return;
+        }
+        run(kind, base, threads, requests, timeoutMs, deadlineMs);
+        if (jmx) {
+            JmxDump.print(System.out, 5_000);
+        }
+        System.out.flush();
+        System.exit(0);
+    }
+
+    private static void run(String kind, String base, int threads, int requests, int timeoutMs, int deadlineMs)
+            throws InterruptedException {
+        List<String> blobs = Nginx.blobPaths();
+        HttpClient shared = kind.equals("httpclient-shared") ? newClient(timeoutMs) : null;
+        AtomicInteger ok = new AtomicInteger();
+        AtomicLong bytes = new AtomicLong();
+        Map<String, AtomicInteger> statuses = new ConcurrentHashMap<>();
+        Map<String, AtomicInteger> reasons = new ConcurrentHashMap<>();
+        CountDownLatch go = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(threads);
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            Getter getter = switch (kind) {
+                case "urlconnection" -> (path, puller) -> urlConnectionGet(base + path, puller, timeoutMs, bytes);
+                case "httpclient-shared" -> (path, puller) -> httpClientGet(shared, base + path, puller, timeoutMs, bytes);
+                default -> {
+                    HttpClient own = newClient(timeoutMs);
+                    yield (path, puller) -> httpClientGet(own, base + path, puller, timeoutMs, bytes);
+                }
+            };
+            Thread worker = new Thread(() -> {
+                try {
+                    go.await();
+                    for (int i = 0; i < requests; i++) {
+                        String reason;
+                        try {
+                            int status = getter.get(blobs.get((id + i) % blobs.size()), String.valueOf(id));
+                            statuses.computeIfAbsent(String.valueOf(status), s -> new AtomicInteger()).incrementAndGet();
+                            reason = status == 200 ? null : "status=" + status;
+                        } catch (Exception e) {
+                            statuses.computeIfAbsent("error", s -> new AtomicInteger()).incrementAndGet();
+                            reason = "exception " + (e.getClass().getSimpleName() + ": " + e.getMessage())
+                                    .replaceAll("\\s+", " ");
+                        }
+                        if (reason == null) {
+                            ok.incrementAndGet();
+                        } else {
+                            reasons.computeIfAbsent(reason, r -> new AtomicInteger()).incrementAndGet();
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    done.countDown();
+                }
+            }, "puller-" + t);
+            worker.setDaemon(true);
+            worker.start();
+        }
+        long cpuBefore = processCpuNanos();
+        long start = System.nanoTime();
+        go.countDown();
+        boolean finished = done.await(deadlineMs, TimeUnit.MILLISECONDS);
+        long wallMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        long cpuMs = TimeUnit.NANOSECONDS.toMillis(processCpuNanos() - cpuBefore);
+        long processCpuMs = ProcessHandle.current().info().totalCpuDuration().map(Duration::toMillis).orElse(-1L);
+        int total = threads * requests;
+        int failedCount = reasons.values().stream().mapToInt(AtomicInteger::get).sum();
+        int unfinished = total - ok.get() - failedCount;
+        if (!finished && unfinished > 0) {
+            reasons.computeIfAbsent("unfinished at the deadline", r -> new AtomicInteger()).addAndGet(unfinished);
+        }
+        new TreeMap<>(reasons).forEach((reason, count) -> System.out.println("FAIL " + count + " " + reason));
+        System.out.println("RESULT kind=" + kind + " threads=" + threads + " requests=" + total + " ok=" + ok.get()
+                + " failed=" + (total - ok.get()) + " statuses=" + new TreeMap<>(statuses).entrySet().stream()
+                .map(e -> e.getKey() + ":" + e.getValue().get()).collect(Collectors.joining(","))
+                + " bytes=" + bytes.get() + " wallMs=" + wallMs + " cpuMs=" + cpuMs + " processCpuMs=" + processCpuMs);
+        System.out.flush();
+    }
+
+    /** The whole process's CPU time (all threads), in nanoseconds; -1 if the JVM cannot tell. */
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
+    }
+
+    /** Reads the body (or error body) whole and closes it without {@code disconnect()}: the connection stays pooled. */
+    private static int urlConnectionGet(String url, String puller, int timeoutMs, AtomicLong bytes)
+            throws Exception {
+        HttpURLConnection connection = (HttpURLConnection) URI.create(url).toURL().openConnection();
+        connection.setConnectTimeout(timeoutMs);
+        connection.setReadTimeout(timeoutMs);
+        connection.setUseCaches(false);
+        connection.setRequestProperty(Nginx.PULLER_HEADER, puller);
+        int status = connection.getResponseCode();
+        InputStream body = status >= 400 ? connection.getErrorStream() : connection.getInputStream();
+        if (body != null) {
+            try (body) {
+                bytes.addAndGet(body.transferTo(OutputStream.nullOutputStream()));
+            }
+        }
+        return status;
+    }
+
+    private static HttpClient newClient(int timeoutMs) {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofMillis(timeoutMs)).build();
+    }
+
+    private static int httpClientGet(HttpClient client, String url, String puller, int timeoutMs, AtomicLong bytes)
+            throws Exception {
+        HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofMillis(timeoutMs)).header(Nginx.PULLER_HEADER, puller).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        bytes.addAndGet(response.body().length);
+        return response.statusCode();
+    }
+}
