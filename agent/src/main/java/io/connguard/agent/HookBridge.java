@@ -18,6 +18,7 @@ import io.connguard.agent.instrument.http.Clients;
 import io.connguard.agent.instrument.http.PoolAdapter;
 import io.connguard.agent.instrument.socket.ChannelDescriptors;
 import io.connguard.agent.log.AgentLog;
+import io.connguard.agent.text.Sentences;
 import io.connguard.agent.retry.Retries;
 import io.connguard.bootstrap.HookHandler;
 
@@ -60,8 +61,7 @@ final class HookBridge extends HookHandler {
             try {
                 residue = ChannelDescriptors.residue(connection);
             } catch (Throwable t) {
-                AgentLog.once(LogLevel.DEBUG, "channel-fd", "connguard: cannot see a SocketChannel's descriptor;"
-                        + " one dropped without close() keeps it open: " + t, null);
+                AgentLog.once(LogLevel.DEBUG, "channel-fd", Sentences.channelDescriptorHidden(t), null);
             }
         }
         return governor.beforeConnect(connection, address.getHostString(), address.getPort(), timeoutMillis,
@@ -173,9 +173,7 @@ final class HookBridge extends HookHandler {
     }
 
     private static void cannotSeeInside(int client, Object pooled, Throwable t) {
-        AgentLog.once(LogLevel.WARN, "pool:" + client, "connguard: cannot see inside a connection pool ("
-                + (pooled == null ? "null" : pooled.getClass().getName()) + "), so its idle connections are not"
-                + " reclaimed and its leaks not reported: " + t, null);
+        AgentLog.once(LogLevel.WARN, "pool:" + client, Sentences.poolHidden(pooled, t), null);
     }
 
     // Retries: all in Retries and the clients' glue; checked exceptions of the client's objects become
@@ -250,7 +248,6 @@ final class HookBridge extends HookHandler {
     @Override
     public void internalError(String where, Throwable error) {
         AgentLog.once(LogLevel.WARN, "internal:" + where + ":" + error.getClass().getName(),
-                "connguard: internal error in " + where + "; the connection proceeds ungoverned"
-                        + " (reported once): " + error, error);
+                Sentences.internalError(where, error), error);
     }
 }

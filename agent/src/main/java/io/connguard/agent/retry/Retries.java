@@ -231,10 +231,8 @@ public final class Retries {
             if (!call.host().budgetLogDue(BUDGET_LOG_INTERVAL_NANOS)) {
                 return;
             }
-            AgentLog.warn("connguard: retry [budget]: " + call.host().key() + ": " + retrying
-                    + " of " + inFlight + " requests in flight are already being retried, so refusals are passed on"
-                    + " at once (retry budget: " + budgetPercent + "% of requests in flight, at least "
-                    + RetryPolicy.MIN_BUDGET + "; CONNGUARD_RETRY_BUDGET=" + budgetPercent + ")");
+            AgentLog.warn(Sentences.retryBudgetExceeded(call.host(), retrying, inFlight, budgetPercent,
+                    RetryPolicy.MIN_BUDGET));
         }
     }
 }

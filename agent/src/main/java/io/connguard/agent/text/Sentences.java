@@ -10,9 +10,8 @@ import io.connguard.agent.core.fleet.FleetHost;
  * naming what happened, to which host, and the setting to change. The core decides and reports
  * values ({@link Refusal}, {@link RetryCall.GiveUp}, counts, hosts) and names no setting; the words
  * are here, so that one event reads the same in its exception and in its log line. Leak reports,
- * with their stacks and de-duplication, are {@link LeakReports}. Still to join them here: the few
- * lines in {@code HookBridge} (a pool the agent cannot see into, an internal error), the retry
- * glue (the retry budget, the JDK client without retries) and the client folders.
+ * with their stacks and de-duplication, are {@link LeakReports}. Configuration errors are worded
+ * where they are found ({@code config}), since they name the setting being read.
  *
  * <p>Only strings here, and no bootstrap type: the start-up lines are needed before the bootstrap
  * jar is on the boot class path.
@@ -342,5 +341,31 @@ public final class Sentences {
 
     public static String prometheusScrapeFailed(Throwable t) {
         return "connguard: a Prometheus scrape failed: " + t;
+    }
+
+    // ---- the hooks and the retry glue ---------------------------------------------------------
+
+    public static String channelDescriptorHidden(Throwable t) {
+        return "connguard: cannot see a SocketChannel's descriptor; one dropped without close() keeps it open: " + t;
+    }
+
+    public static String poolHidden(Object pooled, Throwable t) {
+        return "connguard: cannot see inside a connection pool (" + (pooled == null ? "null" : pooled.getClass().getName())
+                + "), so its idle connections are not reclaimed and its leaks not reported: " + t;
+    }
+
+    public static String internalError(String where, Throwable error) {
+        return "connguard: internal error in " + where + "; the connection proceeds ungoverned (reported once): " + error;
+    }
+
+    public static String retryBudgetExceeded(HostState host, int retrying, int inFlight, int budgetPercent, int minBudget) {
+        return "connguard: retry [budget]: " + host.key() + ": " + retrying + " of " + inFlight
+                + " requests in flight are already being retried, so refusals are passed on at once (retry budget: "
+                + budgetPercent + "% of requests in flight, at least " + minBudget + "; CONNGUARD_RETRY_BUDGET="
+                + budgetPercent + ")";
+    }
+
+    public static String retryGlueFailed(String client, Throwable t) {
+        return "connguard: internal error in the retry of " + client + "; passing the response on: " + t;
     }
 }

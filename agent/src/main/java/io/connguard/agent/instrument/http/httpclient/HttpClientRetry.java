@@ -5,6 +5,7 @@ import io.connguard.agent.instrument.http.LibraryObjects;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.retry.Retries;
 import io.connguard.agent.retry.RetryGlue;
+import io.connguard.agent.text.Sentences;
 import io.connguard.bootstrap.ConnGuardHooks;
 
 import java.net.ConnectException;
@@ -162,7 +163,7 @@ final class HttpClientRetry extends RetryGlue {
                 });
             } catch (Throwable t) {
                 AgentLog.once(io.connguard.agent.config.LogLevel.WARN, "retry:httpclient",
-                        "connguard: internal error in the retry of java.net.http.HttpClient; passing the response on: " + t, t);
+                        Sentences.retryGlueFailed(HttpClientModule.NAME, t), t);
                 finish(response, thrown);
             }
         }
