@@ -126,7 +126,7 @@ class NginxStormIT {
 
     /** The control of the server: without the agent the storm overwhelms nginx's limit, which refuses with 401. */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"urlconnection", "httpclient-per-thread"})
+    @ValueSource(strings = {"urlconnection"})
     void withoutTheAgentTheCappedNginxRefusesTheStorm(String kind) throws Exception {
         Nginx server = nginx.start(WORKERS, CAP, false, blobs);
 
@@ -140,7 +140,7 @@ class NginxStormIT {
 
     /** The control: without the agent, nginx without a limit serves the whole storm (the rig itself works). */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"urlconnection", "httpclient-shared", "httpclient-per-thread"})
+    @ValueSource(strings = {"httpclient-per-thread"})
     void withoutTheAgentAnUncappedNginxServesEveryRequest(String kind) throws Exception {
         Nginx server = nginx.start(WORKERS, 0, false, blobs);
 
@@ -156,7 +156,7 @@ class NginxStormIT {
 
     /** The control over TLS: the client trusts nginx's self-signed certificate and gets every blob. */
     @ParameterizedTest(name = "jdk{0}")
-    @ValueSource(ints = {17, 25})
+    @ValueSource(ints = {17})
     void withoutTheAgentAnUncappedNginxServesEveryRequestOverTls(int jdk) throws Exception {
         Nginx server = nginx.start(WORKERS, 0, true, blobs);
 
@@ -170,7 +170,7 @@ class NginxStormIT {
      * in all) is served whole by the capped nginx within the with-agent test's bound on connections.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"urlconnection", "httpclient-shared"})
+    @ValueSource(strings = {"urlconnection"})
     void asManyPullersAsTheCapWithoutTheAgentAreNeverRefused(String kind) throws Exception {
         Nginx server = nginx.start(WORKERS, CAP, false, blobs);
 
