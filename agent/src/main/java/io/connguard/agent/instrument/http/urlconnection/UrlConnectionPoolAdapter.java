@@ -27,6 +27,7 @@ final class UrlConnectionPoolAdapter extends PoolAdapter {
     private static final Governor.PooledCloser CLOSE_SOCKET = pooled -> ((Socket) pooled).close();
 
     private static volatile VarHandle serverSocket;
+    private static volatile VarHandle sslContext;
 
     private final PoolKind kind = new PoolKind(UrlConnectionModule.NAME,
             (key, pooled) -> key == null ? null : counted(socket(key)), null);
@@ -107,7 +108,7 @@ final class UrlConnectionPoolAdapter extends PoolAdapter {
     }
 
     private Route route(URL u, Object obj) {
-        Route r = new Route(u.getProtocol(), u.getHost(), u.getPort(), obj);
+        Route r = new Route(u.getProtocol(), u.getHost(), u.getPort(), tls(obj));
         Route known = routes.putIfAbsent(r, r);
         return known != null ? known : r;
     }
@@ -162,6 +163,33 @@ final class UrlConnectionPoolAdapter extends PoolAdapter {
     @Override
     public void borrowed(Object key, Object pooled, Object handle) throws Throwable {
         governor.borrowed(kind, key, null, counted(socket(key)), null, null, true);
+    }
+
+    /**
+     * What an HTTPS cache key's socket factory stands for: the JDK's own factory
+     * ({@code sun.security.ssl.SSLSocketFactoryImpl}, JDK 17 and 25) is a thin wrapper of its
+     * {@code SSLContext}, and {@code HttpsURLConnection.getDefaultSSLSocketFactory()} initialises its
+     * default without a lock, so the first requests of a storm each get a factory of their own over
+     * the one default context. Connections of those factories are interchangeable: a request waits
+     * for, and is handed, any connection of the same context. Any other factory stands for itself.
+     */
+    private static Object tls(Object factory) {
+        if (factory == null || !"sun.security.ssl.SSLSocketFactoryImpl".equals(factory.getClass().getName())) {
+            return factory;
+        }
+        try {
+            VarHandle h = sslContext;
+            if (h == null) {
+                Class<?> c = factory.getClass();
+                h = MethodHandles.privateLookupIn(c, MethodHandles.lookup())
+                        .findVarHandle(c, "context", c.getDeclaredField("context").getType());
+                sslContext = h;
+            }
+            Object context = h.get(factory);
+            return context != null ? context : factory;
+        } catch (Throwable t) {
+            return factory;
+        }
     }
 
     /** {@code sun.net.NetworkClient.serverSocket} of a {@code sun.net.www.http.HttpClient}. */
