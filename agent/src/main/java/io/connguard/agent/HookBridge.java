@@ -157,6 +157,42 @@ final class HookBridge extends HookHandler {
     }
 
     @Override
+    public Object pooledMiss(int client, Object route, Object detail) {
+        PoolAdapter pool = pool(client);
+        if (pool == null) {
+            return null;
+        }
+        try {
+            return pool.miss(route, detail);
+        } catch (Throwable t) {
+            cannotSeeInside(client, route, t);
+            return null;
+        }
+    }
+
+    @Override
+    public boolean pooledOffer(int client, Object route, Object detail, Object pooled) {
+        PoolAdapter pool = pool(client);
+        if (pool == null) {
+            return false;
+        }
+        try {
+            return pool.offer(route, detail, pooled);
+        } catch (Throwable t) {
+            cannotSeeInside(client, pooled, t);
+            return false;
+        }
+    }
+
+    @Override
+    public void poolLeaseEnded(int client) {
+        PoolAdapter pool = pool(client);
+        if (pool != null) {
+            pool.leaseEnded();
+        }
+    }
+
+    @Override
     public void activity(Object connection) {
         if (activity) {
             governor.activity(connection);

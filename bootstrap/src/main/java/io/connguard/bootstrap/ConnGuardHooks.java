@@ -163,6 +163,48 @@ public final class ConnGuardHooks {
         }
     }
 
+    /**
+     * On exit from a pool's lookup that found nothing idle for {@code route} (with
+     * {@code detail}): may wait for a connection of that pool.
+     *
+     * @return a connection handed over, to return from the lookup instead, or null
+     */
+    public static Object pooledMiss(int client, Object route, Object detail) {
+        HookHandler h = handler;
+        try {
+            return h.pooledMiss(client, route, detail);
+        } catch (Throwable t) {
+            report(h, "pooledMiss", t);
+            return null;
+        }
+    }
+
+    /**
+     * On entry to a pool's "put idle" for {@code route} (with {@code detail}).
+     *
+     * @return true if the put must be skipped: the connection was handed to a waiting request, or
+     *         closed to give its slot to the head of the line
+     */
+    public static boolean pooledOffer(int client, Object route, Object detail, Object pooled) {
+        HookHandler h = handler;
+        try {
+            return h.pooledOffer(client, route, detail, pooled);
+        } catch (Throwable t) {
+            report(h, "pooledOffer", t);
+            return false;
+        }
+    }
+
+    /** On exit from the lease that {@link #poolLeasing} announced, however it ended. */
+    public static void poolLeaseEnded(int client) {
+        HookHandler h = handler;
+        try {
+            h.poolLeaseEnded(client);
+        } catch (Throwable t) {
+            report(h, "poolLeaseEnded", t);
+        }
+    }
+
     /** On exit from every socket stream and channel read and write. */
     public static void activity(Object connection) {
         HookHandler h = handler;

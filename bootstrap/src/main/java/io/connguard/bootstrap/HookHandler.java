@@ -78,6 +78,20 @@ public abstract class HookHandler {
     public void pooledReleased(int client, Object key) {
     }
 
+    /** A pool lookup found nothing idle: the connection handed over after a wait, or null. */
+    public Object pooledMiss(int client, Object route, Object detail) {
+        return null;
+    }
+
+    /** A connection is about to go idle in its pool: true if it was handed over or closed instead. */
+    public boolean pooledOffer(int client, Object route, Object detail, Object pooled) {
+        return false;
+    }
+
+    /** The lease announced by {@link #poolLeasing} is over. */
+    public void poolLeaseEnded(int client) {
+    }
+
     /** A request object of an asynchronous client was created on the caller's thread. */
     public void requestStarted(int client, Object request) {
     }

@@ -3,6 +3,8 @@ package io.connguard.agent.core;
 import io.connguard.ConnectionLimitException;
 
 import io.connguard.agent.core.fleet.FleetHost;
+import io.connguard.agent.core.line.HostLine;
+import io.connguard.agent.core.line.IdleConnections;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -119,6 +121,11 @@ public final class Governor {
     private final Wording wording;
 
     private final ConcurrentHashMap<HostKey, HostState> hosts = new ConcurrentHashMap<>();
+    /**
+     * What {@link #awaitConnection} left for the connect that follows on the same thread: a slot
+     * (so that the connect does not queue again) or the refusal it must throw.
+     */
+    private final ThreadLocal<Reservation> reserved = new ThreadLocal<>();
     /** Every open lease, keyed by itself; found by connection through {@link Lease.Probe}. */
     private final ConcurrentHashMap<Object, Lease> leases = new ConcurrentHashMap<>();
     private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
@@ -187,6 +194,15 @@ public final class Governor {
             return NOTHING; // already counted: a nested or repeated connect of the same object
         }
         HostState h = host(host, port);
+        Reservation r = reserved.get();
+        if (r != null && r.host == h) {
+            reserved.remove();
+            if (r.refusal != null) {
+                return r.refusal;
+            }
+            track(connection, h, residue);
+            return ACQUIRED;
+        }
         if (h.slots.tryAcquireNow()) {
             track(connection, h, residue);
             return ACQUIRED;
@@ -198,10 +214,18 @@ public final class Governor {
                             java.io.Closeable residue) {
         h.waiting.incrementAndGet();
         try {
-            // Idle pooled connections hold slots: give one back before waiting for it. Counted in
-            // 'waiting' first, so that a connection going idle concurrently sees us and reclaims.
-            reclaimIdle(h);
+            // Idle pooled connections hold slots. A local line plans the reclaim for its head (least
+            // recently used, of a pool nobody waits for, settled); a fleet permit has no line, so
+            // there a connect gives one back before it waits, counted in 'waiting' first, so that
+            // a connection going idle concurrently sees it and reclaims.
+            boolean lined = lined(h);
+            if (!lined) {
+                reclaimIdle(h);
+            }
             if (!waitPolicy.mayWait(connection, blocking)) {
+                if (lined) {
+                    reclaimIdle(h); // it cannot wait for a plan: now or never
+                }
                 if (!h.slots.tryAcquireNow()) {
                     h.ungoverned.increment();
                     listener.ungoverned(h, Thread.currentThread().getName());
@@ -337,9 +361,150 @@ public final class Governor {
      */
     public void returned(Lease lease) {
         HostState h = lease.host;
-        if (h.waiting.get() > h.slots.available()) {
+        if (lined(h)) {
+            h.slots.line().idleChanged(); // the head plans a reclaim, once it has settled
+        } else if (h.waiting.get() > h.slots.available()) {
             reclaimIdle(h);
         }
+    }
+
+    /** Whether the host's waits and reclaims go through its local {@link HostLine} alone. */
+    private static boolean lined(HostState h) {
+        return h.slots.line() != null && h.slots.fleet() == null;
+    }
+
+    /**
+     * A connection of {@code pool} is about to go idle in it ({@code connection} is what was
+     * counted, {@code pooled} what the pool lends out). Call after {@link #idle}, before the pool
+     * holds it.
+     *
+     * @return {@link HostLine.Offer#HANDED_OVER}: a request of {@code pool} waiting in
+     *         {@link #awaitConnection} has {@code pooled}, do not pool it; {@link HostLine.Offer#CLOSE}:
+     *         close it, the head of the line gets its slot; {@link HostLine.Offer#IDLE}: pool it
+     */
+    public HostLine.Offer offerIdle(Object connection, Object pool, Object pooled) {
+        Lease lease = lookup(connection);
+        if (lease == null || !lined(lease.host)) {
+            return HostLine.Offer.IDLE;
+        }
+        HostState h = lease.host;
+        lease.idlePool = pool;
+        HostLine.Offer o = h.slots.line().offerIdle(pool, pooled);
+        if (o == HostLine.Offer.HANDED_OVER) {
+            h.handOvers.increment();
+            if (lease.transition(Lease.IDLE, Lease.IN_USE)) {
+                lease.idleHandle = null;
+                lease.idleCloser = null;
+                h.idle.decrementAndGet();
+            }
+        } else if (o == HostLine.Offer.CLOSE) {
+            h.reclaimed.increment();
+        }
+        return o;
+    }
+
+    /**
+     * A request of {@code pool} found no idle connection in it, and is about to connect to
+     * {@code host:port}. If the host is at its cap, it waits in the host's line for a connection
+     * of its pool (returned: use it as if the pool had lent it) or a slot. A slot, taken now or
+     * after waiting, is kept for the next connect to that host on this thread; a refusal is thrown
+     * by that connect. {@link #endAwait} gives back what no connect used.
+     *
+     * @return the connection handed over, or null
+     */
+    public Object awaitConnection(String host, int port, Object pool, long timeoutMillis) {
+        HostState h = host(host, port);
+        if (!lined(h) || h.slots.limit() == 0) {
+            return null;
+        }
+        endAwait(); // a reservation left over (its request never reached the end hook) is not kept
+        HostLine line = h.slots.line();
+        if (line.tryAcquireNow()) {
+            reserved.set(new Reservation(h, null));
+            return null;
+        }
+        if (!waitPolicy.mayWait(null, true)) {
+            return null; // the connect decides, as for any connect that may not wait
+        }
+        if (line.queued() >= queueMax) {
+            h.queueFull.increment();
+            Refusal full = refusal(h, Refusal.Reason.QUEUE_FULL, 0, 0);
+            listener.queueFull(h, full);
+            reserved.set(new Reservation(h, refused(full)));
+            return null;
+        }
+        long budget = queueTimeoutNanos;
+        boolean callerBound = false;
+        if (timeoutMillis > 0 && TimeUnit.MILLISECONDS.toNanos(timeoutMillis) < budget) {
+            budget = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+            callerBound = true;
+        }
+        h.waits.increment();
+        long start = System.nanoTime();
+        Object got = line.awaitConnection(pool, start + budget);
+        long waited = System.nanoTime() - start;
+        h.waitNanos.add(waited);
+        if (got == HostLine.Admission.SLOT) {
+            reserved.set(new Reservation(h, null));
+            listener.queueWaitEnded(h, waited, true);
+            return null;
+        }
+        if (got == HostLine.Admission.INTERRUPTED) {
+            reserved.set(new Reservation(h, refused(refusal(h, Refusal.Reason.INTERRUPTED,
+                    TimeUnit.NANOSECONDS.toMillis(waited), 0))));
+            return null;
+        }
+        if (got instanceof HostLine.Admission) { // TIMEOUT (the line is never FULL: we check first)
+            h.queueTimeouts.increment();
+            Refusal timedOut = refusal(h, Refusal.Reason.TIMED_OUT, TimeUnit.NANOSECONDS.toMillis(waited),
+                    callerBound ? timeoutMillis : 0);
+            listener.queueTimedOut(h, timedOut);
+            listener.queueWaitEnded(h, waited, false);
+            reserved.set(new Reservation(h, refused(timedOut)));
+            return null;
+        }
+        listener.queueWaitEnded(h, waited, true);
+        return got;
+    }
+
+    /** The request that called {@link #awaitConnection} has its connection: give back an unused slot. */
+    public void endAwait() {
+        Reservation r = reserved.get();
+        if (r != null) {
+            reserved.remove();
+            if (r.refusal == null) {
+                r.host.slots.release();
+            }
+        }
+    }
+
+    private static final class Reservation {
+        final HostState host;
+        final IOException refusal;
+
+        Reservation(HostState host, IOException refusal) {
+            this.host = host;
+            this.refusal = refusal;
+        }
+    }
+
+    /** The host's idle connections as its line sees them: leases, keyed by themselves. */
+    private IdleConnections idleView(HostState h) {
+        return new IdleConnections() {
+            @Override
+            public void forEachIdle(Visitor visitor) {
+                for (Lease l : h.leases) {
+                    if (l.state() == Lease.IDLE) {
+                        visitor.idle(l.idlePool, l, l.idleSinceNanos);
+                    }
+                }
+            }
+
+            @Override
+            public boolean reclaim(Object connection) {
+                return Governor.this.reclaim(h, (Lease) connection);
+            }
+        };
     }
 
     /**
@@ -357,6 +522,7 @@ public final class Governor {
         if (lease.transition(Lease.IDLE, Lease.IN_USE)) {
             lease.idleHandle = null;
             lease.idleCloser = null;
+            lease.idlePool = null;
             lease.host.idle.decrementAndGet();
             return true;
         }
@@ -384,27 +550,34 @@ public final class Governor {
             if (oldest == null) {
                 return false;
             }
-            if (!oldest.transition(Lease.IDLE, Lease.RECLAIMING)) {
-                continue; // handed out or closed meanwhile: look again
-            }
-            h.idle.decrementAndGet();
-            Object handle = oldest.idleHandle;
-            PooledCloser closer = oldest.idleCloser;
-            oldest.idleHandle = null;
-            oldest.idleCloser = null;
-            h.reclaimed.increment();
-            try {
-                if (handle != null && closer != null) {
-                    closer.close(handle); // the close hook releases the lease
-                }
-            } catch (Throwable t) {
-                listener.reclaimFailed(h, t);
-            } finally {
-                release(oldest); // in case the close did not reach our hook
-            }
-            return true;
+            if (reclaim(h, oldest)) {
+                return true;
+            } // handed out or closed meanwhile: look again
         }
         return false;
+    }
+
+    /** Closes {@code lease}'s idle connection, unless a pool took it out first; true if it did. */
+    private boolean reclaim(HostState h, Lease lease) {
+        if (!lease.transition(Lease.IDLE, Lease.RECLAIMING)) {
+            return false;
+        }
+        h.idle.decrementAndGet();
+        Object handle = lease.idleHandle;
+        PooledCloser closer = lease.idleCloser;
+        lease.idleHandle = null;
+        lease.idleCloser = null;
+        h.reclaimed.increment();
+        try {
+            if (handle != null && closer != null) {
+                closer.close(handle); // the close hook releases the lease
+            }
+        } catch (Throwable t) {
+            listener.reclaimFailed(h, t);
+        } finally {
+            release(lease); // in case the close did not reach our hook
+        }
+        return true;
     }
 
     /**
@@ -497,6 +670,7 @@ public final class Governor {
         }
         lease.idleHandle = null;
         lease.idleCloser = null;
+        lease.idlePool = null;
         lease.residue = null;
         Borrow b = lease.borrow;
         if (b != null) {
@@ -747,7 +921,12 @@ public final class Governor {
         boolean[] created = new boolean[1];
         h = hosts.computeIfAbsent(key, k -> {
             created[0] = true;
-            return new HostState(k, store.create(k, Math.max(0, limits.limitFor(k.host(), k.port()))));
+            HostState s = new HostState(k, store.create(k, Math.max(0, limits.limitFor(k.host(), k.port()))));
+            HostLine line = s.slots.line();
+            if (line != null) {
+                line.idleConnections(idleView(s)); // before anyone can wait in it
+            }
+            return s;
         });
         if (created[0]) {
             listener.hostAdded(h);

@@ -1,6 +1,7 @@
 package io.connguard.agent.core;
 
 import io.connguard.agent.core.fleet.FleetHost;
+import io.connguard.agent.core.line.HostLine;
 
 /**
  * Slot accounting for one destination: how many connections may be open, and the fair line of
@@ -37,6 +38,14 @@ public interface HostSlots {
 
     /** The fleet-wide share of this destination, or null when it has no fleet cap. */
     default FleetHost fleet() {
+        return null;
+    }
+
+    /**
+     * The local line that hands out this destination's slots, through which pool requests wait
+     * for a connection and reclaims are planned; null for a store without one.
+     */
+    default HostLine line() {
         return null;
     }
 }

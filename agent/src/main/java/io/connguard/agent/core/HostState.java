@@ -29,6 +29,8 @@ public final class HostState {
     final LongAdder queueTimeouts = new LongAdder();
     final LongAdder queueFull = new LongAdder();
     final LongAdder reclaimed = new LongAdder();
+    /** Connections handed from a request that ended straight to one that waited for its pool. */
+    final LongAdder handOvers = new LongAdder();
     /** Leaks by detector: the age detector (held and idle too long), and garbage (dropped without close). */
     final LongAdder ageLeaks = new LongAdder();
     final LongAdder garbageLeaks = new LongAdder();
@@ -68,6 +70,11 @@ public final class HostState {
 
     public int open() {
         return open.get();
+    }
+
+    /** Connections handed over from a request that ended to one that waited (reused, never idle). */
+    public long handOvers() {
+        return handOvers.sum();
     }
 
     public int idle() {

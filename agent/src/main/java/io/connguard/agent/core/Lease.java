@@ -45,6 +45,8 @@ public final class Lease extends PhantomReference<Object> {
     /** The pool's connection object while it is idle in the pool, and how to close it on reclaim. */
     volatile Object idleHandle;
     volatile Governor.PooledCloser idleCloser;
+    /** The pool it went idle in, if the pool names itself ({@link Governor#offerIdle}); null otherwise. */
+    volatile Object idlePool;
     /** Where it was opened, if captured (see {@link StackPolicy}). */
     volatile Throwable stack;
     /** Closed if the connection becomes garbage unclosed: a channel's file descriptor. */

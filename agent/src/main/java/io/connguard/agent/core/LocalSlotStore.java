@@ -1,97 +1,73 @@
 package io.connguard.agent.core;
 
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
+import io.connguard.agent.core.line.HostLine;
 
 /**
- * In-process slot accounting: one fair {@link Semaphore} per destination. A fair semaphore is a
- * FIFO line built on {@code AbstractQueuedSynchronizer}, so waiters park with
- * {@code LockSupport} and never pin a virtual thread's carrier.
+ * In-process slot accounting: one {@link HostLine} per destination, the FIFO line of connects
+ * waiting for a slot and of pool requests waiting for a connection (waiters park with
+ * {@code LockSupport}, so a virtual thread never pins its carrier). The queue max is the
+ * Governor's to enforce (it words the refusal), so the line itself is never full.
  */
 public final class LocalSlotStore implements SlotStore {
 
-    /** Permits that stand for "no limit": far more than any JVM can have sockets open. */
-    static final int UNLIMITED = 1 << 30;
-
     @Override
     public HostSlots create(HostKey key, int limit) {
-        return new Slots(limit);
+        return new Slots(new HostLine(limit, Integer.MAX_VALUE));
     }
 
     private static final class Slots implements HostSlots {
-        private final AdjustableSemaphore semaphore;
-        private volatile int limit;
+        private final HostLine line;
 
-        Slots(int limit) {
-            this.limit = limit;
-            this.semaphore = new AdjustableSemaphore(permitsFor(limit));
-        }
-
-        private static int permitsFor(int limit) {
-            return limit > 0 ? limit : UNLIMITED;
+        Slots(HostLine line) {
+            this.line = line;
         }
 
         @Override
         public boolean tryAcquireNow() {
-            // tryAcquire() barges past the line; only use it when there is no line, so that a
-            // newcomer never overtakes a waiter. (tryAcquire(0, ns) would honour the line too, but
-            // it throws InterruptedException, and a connect on an interrupted thread must not fail
-            // because of us.)
-            return !semaphore.hasQueuedThreads() && semaphore.tryAcquire();
+            return line.tryAcquireNow(); // never passes a waiter
         }
 
         @Override
         public boolean tryAcquire(long timeoutNanos) throws InterruptedException {
-            return semaphore.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS);
-        }
-
-        @Override
-        public void release() {
-            semaphore.release();
-        }
-
-        @Override
-        public int limit() {
-            return limit;
-        }
-
-        @Override
-        public void setLimit(int newLimit) {
-            // Serialised by the caller (Governor.setLimit runs them under a lock per host), so the
-            // old and new permit totals are consistent.
-            int delta = permitsFor(newLimit) - permitsFor(limit);
-            limit = newLimit;
-            if (delta > 0) {
-                semaphore.release(delta);
-            } else if (delta < 0) {
-                // Connections already open above the new limit stay open; new connects wait until
-                // enough of them have closed.
-                semaphore.reducePermits(-delta);
+            switch (line.acquire(System.nanoTime() + timeoutNanos)) {
+                case SLOT:
+                    return true;
+                case INTERRUPTED:
+                    Thread.interrupted(); // the caller sets it again, as it did for a semaphore's wait
+                    throw new InterruptedException();
+                default:
+                    return false;
             }
         }
 
         @Override
+        public void release() {
+            line.release();
+        }
+
+        @Override
+        public int limit() {
+            return line.limit();
+        }
+
+        @Override
+        public void setLimit(int newLimit) {
+            line.setLimit(newLimit); // raising it grants waiters at once; lowering it closes nothing
+        }
+
+        @Override
         public int available() {
-            return semaphore.availablePermits();
+            return line.available();
         }
 
         @Override
         public int queued() {
-            return semaphore.getQueueLength();
-        }
-    }
-
-    /** Exposes {@link Semaphore#reducePermits} so a limit can be lowered at run time. */
-    private static final class AdjustableSemaphore extends Semaphore {
-        private static final long serialVersionUID = 1L;
-
-        AdjustableSemaphore(int permits) {
-            super(permits, true);
+            return line.queued();
         }
 
         @Override
-        protected void reducePermits(int reduction) {
-            super.reducePermits(reduction);
+        public HostLine line() {
+            return line;
         }
     }
 }

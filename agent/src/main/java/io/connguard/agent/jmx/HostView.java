@@ -100,6 +100,11 @@ final class HostView implements HostViewMBean {
     }
 
     @Override
+    public long getHandOvers() {
+        return host.handOvers();
+    }
+
+    @Override
     public long getLeaks() {
         return host.leaks();
     }

@@ -35,6 +35,9 @@ public interface HostViewMBean {
 
     long getReclaimed();
 
+    /** Connections handed from a request that ended straight to one that waited for its pool (reused). */
+    long getHandOvers();
+
     /** Leak reports for this host, from both detectors (age and garbage). */
     long getLeaks();
 

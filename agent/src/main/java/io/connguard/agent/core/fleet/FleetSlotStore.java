@@ -102,5 +102,10 @@ public final class FleetSlotStore implements SlotStore {
         public FleetHost fleet() {
             return fleet;
         }
+
+        @Override
+        public io.connguard.agent.core.line.HostLine line() {
+            return local.line();
+        }
     }
 }

@@ -41,6 +41,24 @@ public abstract class PoolAdapter {
     }
 
     /**
+     * The pool found nothing idle for {@code route}: wait, if the host is at its cap, for a
+     * connection of that pool (returned, for the pool to lend as its own) or a slot. Only pools
+     * that hand over connections look.
+     */
+    public Object miss(Object route, Object detail) throws Throwable {
+        return null;
+    }
+
+    /** {@code pooled} is about to go idle in its pool: true if it was handed over or closed instead. */
+    public boolean offer(Object route, Object detail, Object pooled) throws Throwable {
+        return false;
+    }
+
+    /** The lease announced by {@link #leasing} is over. */
+    public void leaseEnded() {
+    }
+
+    /**
      * For pools that cannot be told "nothing to hand out" at the point we see the hand-out, but
      * check whether what they got is still open and reconnect or skip it if not: when a reclaim
      * won the race for this connection, wait (bounded) until its close has finished, so that the

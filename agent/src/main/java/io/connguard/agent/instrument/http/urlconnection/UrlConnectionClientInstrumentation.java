@@ -39,8 +39,14 @@ public final class UrlConnectionClientInstrumentation implements TypeInstrumenta
         private NewAdvice() {
         }
 
-        @Advice.OnMethodExit(suppress = Throwable.class)
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        public static void enter(@Advice.AllArguments Object[] arguments) {
+            ConnGuardHooks.poolLeasing(ConnGuardHooks.CLIENT_URLCONNECTION, arguments);
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.Return(typing = Assigner.Typing.DYNAMIC) Object client) {
+            ConnGuardHooks.poolLeaseEnded(ConnGuardHooks.CLIENT_URLCONNECTION);
             if (client != null) {
                 ConnGuardHooks.pooledBorrowed(ConnGuardHooks.CLIENT_URLCONNECTION, client, null, null);
             }

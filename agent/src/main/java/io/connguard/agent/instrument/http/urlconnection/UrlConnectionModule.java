@@ -47,7 +47,8 @@ public final class UrlConnectionModule implements ClientModule {
      */
     @Override
     public Map<String, Set<String>> jdkPackages() {
-        return Map.of("java.base", Set.of("sun.net", "sun.net.www.http", "sun.net.www", "sun.net.www.protocol.http"));
+        return Map.of("java.base", Set.of("sun.net", "sun.net.www.http", "sun.net.www", "sun.net.www.protocol.http",
+                "sun.security.ssl"));
     }
 
     @Override
