@@ -81,13 +81,29 @@ class NginxStormIT {
     final Jvms jvms = new Jvms();
 
     static Stream<Arguments> sharedPools() {
-        return Storm.jdksAndKinds("urlconnection", "httpclient-shared");
+        return Storm.jdksAndKinds("urlconnection");
+    }
+
+    /** Not yet: java.net.http.HttpClient still waits at connect (issue 13 lands client by client). */
+    static Stream<Arguments> sharedPoolsNotYetHandedOver() {
+        return Storm.jdksAndKinds("httpclient-shared");
+    }
+
+    /** The JDK's keep-alive cache waits for a connection, not a connect (issue 13). */
+    @ParameterizedTest(name = "jdk{0}-{1}")
+    @MethodSource("sharedPools")
+    void aSharedPoolAtTheCapIsNeverRefusedAndReusesItsConnections(int jdk, String kind) throws Exception {
+        assertSharedPool(jdk, kind);
     }
 
     @Tag("issue13")
     @ParameterizedTest(name = "jdk{0}-{1}")
-    @MethodSource("sharedPools")
-    void aSharedPoolAtTheCapIsNeverRefusedAndReusesItsConnections(int jdk, String kind) throws Exception {
+    @MethodSource("sharedPoolsNotYetHandedOver")
+    void aSharedHttpClientAtTheCapIsNeverRefusedAndReusesItsConnections(int jdk, String kind) throws Exception {
+        assertSharedPool(jdk, kind);
+    }
+
+    private void assertSharedPool(int jdk, String kind) throws Exception {
         Nginx server = nginx.start(WORKERS, CAP, false, blobs);
 
         AppOutput out = storm(jdk, true, kind, server, THREADS, REQUESTS);
@@ -111,7 +127,6 @@ class NginxStormIT {
     }
 
     /** Over TLS (what real registries speak) every connection not kept costs a handshake on both sides. */
-    @Tag("issue13")
     @ParameterizedTest(name = "jdk{0}")
     @ValueSource(ints = {17, 25})
     void overTlsTheSharedKeepAliveCacheAtTheCapIsNeverRefusedAndReusesItsConnections(int jdk) throws Exception {

@@ -60,6 +60,18 @@ final class PoolReclaim {
      */
     static final long MIN_RECLAIMED = THREADS - CAP;
 
+    /*
+     * Since the line waits for a connection rather than a connect (issue 13), a pool's idle
+     * connection is reclaimed only after the settle time and only when no request of its own pool
+     * waits. Where one pool serves every thread (HttpURLConnection's JVM-wide keep-alive cache),
+     * the waiting requests are handed the connections that come back instead: HandOvers, not
+     * Reclaimed, shows capacity moving, and Reclaimed stays near 0. Where every thread has its own
+     * pool and reuses its connection within microseconds, nothing is idle for the settle time:
+     * waiters get slots as clients finish, within the line's documented bound, and the elapsed
+     * bound above is what catches a stall. So the floor applies to Reclaimed + HandOvers for a
+     * shared pool, and is not asserted for clients with a pool per thread.
+     */
+
     private PoolReclaim() {
     }
 
@@ -75,7 +87,7 @@ final class PoolReclaim {
     }
 
     /** With the agent, on this JDK, with this LoadClient kind. */
-    static void assertReclaimed(Jvms jvms, HarborServer server, int jdk, String kind) {
+    static void assertReclaimed(Jvms jvms, HarborServer server, int jdk, String kind, boolean onePoolPerJvm) {
         AppOutput out = jvms.run(jvms.java(jdk).agent()
                 .env("CONNGUARD_HOST_LIMITS", Storm.HOST_LIMITS)
                 .env("CONNGUARD_QUEUE_TIMEOUT", QUEUE_TIMEOUT)
@@ -86,10 +98,10 @@ final class PoolReclaim {
         Map<String, String> host = out.hostMBean(server.port()).orElse(Map.of());
         long elapsedMs = Long.parseLong(result.get("elapsedMs"));
         // One line per case in the test output, for comparing runs.
-        System.out.printf("POOLRECLAIM jdk%d %s ok=%s failed=%s elapsedMs=%d (bound %d) server=%s Reclaimed=%s "
+        System.out.printf("POOLRECLAIM jdk%d %s ok=%s failed=%s elapsedMs=%d (bound %d) server=%s Reclaimed=%s HandOvers=%s "
                         + "Connects=%s Waits=%s QueueTimeouts=%s PeakOpen=%s failures=%s%n",
                 jdk, kind, result.get("ok"), result.get("failed"), elapsedMs, ELAPSED_BOUND_MS, stats,
-                host.get("Reclaimed"), host.get("Connects"), host.get("Waits"), host.get("QueueTimeouts"),
+                host.get("Reclaimed"), host.get("HandOvers"), host.get("Connects"), host.get("Waits"), host.get("QueueTimeouts"),
                 host.get("PeakOpen"), out.failReasons());
 
         // Soft: one run reports every broken property at once.
@@ -111,10 +123,12 @@ final class PoolReclaim {
         if (host.containsKey("Reclaimed")) {
             softly.assertThat(host).as("Host MBean").containsEntry("Limit", String.valueOf(CAP))
                     .containsEntry("QueueTimeouts", "0");
-            softly.assertThat(Long.parseLong(host.get("Reclaimed")))
-                    .as("idle pooled connections reclaimed for waiting connects, at least %d (Host MBean %s)",
-                            MIN_RECLAIMED, host)
-                    .isGreaterThanOrEqualTo(MIN_RECLAIMED);
+            if (onePoolPerJvm) {
+                softly.assertThat(Long.parseLong(host.get("Reclaimed")) + Long.parseLong(host.getOrDefault("HandOvers", "0")))
+                        .as("connections handed over to waiting requests or reclaimed for them, at least %d (Host MBean %s)",
+                                MIN_RECLAIMED, host)
+                        .isGreaterThanOrEqualTo(MIN_RECLAIMED);
+            }
         }
         softly.assertAll();
     }

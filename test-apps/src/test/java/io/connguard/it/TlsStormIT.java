@@ -48,8 +48,10 @@ class TlsStormIT {
         Storm.assertHostMBean(out, SERVER);
         if (!kind.equals("socket")) {
             Map<String, String> host = out.hostMBean(SERVER.port()).orElseThrow();
-            assertThat(Long.parseLong(host.get("Reclaimed"))).as("idle TLS connections reclaimed: %s", host)
-                    .isPositive();
+            // Capacity moves to waiting requests: handed over (the JDK's keep-alive cache) or
+            // reclaimed from an idle pool.
+            assertThat(Long.parseLong(host.get("Reclaimed")) + Long.parseLong(host.getOrDefault("HandOvers", "0")))
+                    .as("idle TLS connections handed over or reclaimed: %s", host).isPositive();
         }
     }
 

@@ -28,6 +28,11 @@ class UrlConnectionClientIT extends ClientContract {
     }
 
     @Override
+    boolean onePoolPerJvm() {
+        return true;
+    }
+
+    @Override
     String perThreadKind() {
         return "urlconnection";
     }
