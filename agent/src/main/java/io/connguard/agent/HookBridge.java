@@ -185,10 +185,16 @@ final class HookBridge extends HookHandler {
     }
 
     @Override
-    public void poolLeaseEnded(int client) {
+    public Object poolLeaseEnded(int client, Object leased) {
         PoolAdapter pool = pool(client);
-        if (pool != null) {
-            pool.leaseEnded();
+        if (pool == null) {
+            return null;
+        }
+        try {
+            return pool.leaseEnded(leased);
+        } catch (Throwable t) {
+            cannotSeeInside(client, leased, t);
+            return null;
         }
     }
 

@@ -195,13 +195,20 @@ public final class ConnGuardHooks {
         }
     }
 
-    /** On exit from the lease that {@link #poolLeasing} announced, however it ended. */
-    public static void poolLeaseEnded(int client) {
+    /**
+     * On exit from the lease that {@link #poolLeasing} or {@link #pooledMiss} announced, however it
+     * ended: {@code leased} is the connection it returned (null if it threw).
+     *
+     * @return a Throwable to throw from the lease instead (a refusal for a connection that has not
+     *         connected yet), or null
+     */
+    public static Object poolLeaseEnded(int client, Object leased) {
         HookHandler h = handler;
         try {
-            h.poolLeaseEnded(client);
+            return h.poolLeaseEnded(client, leased);
         } catch (Throwable t) {
             report(h, "poolLeaseEnded", t);
+            return null;
         }
     }
 

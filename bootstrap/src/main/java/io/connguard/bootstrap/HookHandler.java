@@ -88,8 +88,9 @@ public abstract class HookHandler {
         return false;
     }
 
-    /** The lease announced by {@link #poolLeasing} is over. */
-    public void poolLeaseEnded(int client) {
+    /** The lease announced by {@link #poolLeasing} is over: a Throwable to throw from it instead, or null. */
+    public Object poolLeaseEnded(int client, Object leased) {
+        return null;
     }
 
     /** A request object of an asynchronous client was created on the caller's thread. */

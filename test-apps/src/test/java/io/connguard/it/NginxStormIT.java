@@ -11,7 +11,6 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -31,11 +30,9 @@ import io.connguard.testapps.server.Nginx;
  * the TCP connections ({@code $connection}), and per puller (an {@code X-Puller} header) whether its
  * next request came on the same connection as its previous one.
  *
- * <p>The with-agent tests carry the tag {@code issue13}: they are the acceptance tests of that issue
- * and fail until it is done (today every request pays a new connection, ~1,290 of them, and over
- * plain HTTP some are refused: 2-99 of 1,296), so the
- * default run excludes the tag: {@code it.excludedGroups} in test-apps/pom.xml. Run them with
- * {@code -Dit.excludedGroups=none}. The controls, without the agent, must pass today.
+ * <p>The with-agent tests are the acceptance tests of issue 13: with the agent waiting at connect
+ * (before it) every request paid a new connection, ~1,290 of them, and over plain HTTP 2-99 of
+ * 1,296 were refused. The controls run without the agent.
  */
 class NginxStormIT {
 
@@ -81,29 +78,16 @@ class NginxStormIT {
     final Jvms jvms = new Jvms();
 
     static Stream<Arguments> sharedPools() {
-        return Storm.jdksAndKinds("urlconnection");
+        return Storm.jdksAndKinds("urlconnection", "httpclient-shared");
     }
 
-    /** Not yet: java.net.http.HttpClient still waits at connect (issue 13 lands client by client). */
-    static Stream<Arguments> sharedPoolsNotYetHandedOver() {
-        return Storm.jdksAndKinds("httpclient-shared");
-    }
-
-    /** The JDK's keep-alive cache waits for a connection, not a connect (issue 13). */
+    /**
+     * The JDK's keep-alive cache and one shared java.net.http.HttpClient wait for a connection,
+     * not a connect: handed over when one comes back.
+     */
     @ParameterizedTest(name = "jdk{0}-{1}")
     @MethodSource("sharedPools")
     void aSharedPoolAtTheCapIsNeverRefusedAndReusesItsConnections(int jdk, String kind) throws Exception {
-        assertSharedPool(jdk, kind);
-    }
-
-    @Tag("issue13")
-    @ParameterizedTest(name = "jdk{0}-{1}")
-    @MethodSource("sharedPoolsNotYetHandedOver")
-    void aSharedHttpClientAtTheCapIsNeverRefusedAndReusesItsConnections(int jdk, String kind) throws Exception {
-        assertSharedPool(jdk, kind);
-    }
-
-    private void assertSharedPool(int jdk, String kind) throws Exception {
         Nginx server = nginx.start(WORKERS, CAP, false, blobs);
 
         AppOutput out = storm(jdk, true, kind, server, THREADS, REQUESTS);
@@ -113,7 +97,6 @@ class NginxStormIT {
                 + " (at most 4 x the cap): %s", TOTAL, log.describe()).isLessThanOrEqualTo(SHARED_POOL_MAX_CONNECTIONS);
     }
 
-    @Tag("issue13")
     @ParameterizedTest(name = "jdk{0}")
     @ValueSource(ints = {17, 25})
     void aClientPerPullerAtTheCapIsNeverRefusedAndMostRequestsKeepTheirConnection(int jdk) throws Exception {

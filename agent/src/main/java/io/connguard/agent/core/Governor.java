@@ -190,7 +190,12 @@ public final class Governor {
      */
     public Object beforeConnect(Object connection, String host, int port, long timeoutMillis, boolean blocking,
                                 java.io.Closeable residue) {
-        if (lookup(connection) != null) {
+        Lease counted = lookup(connection);
+        if (counted != null) {
+            if (counted.unconnected) { // its slot was taken for it before the connect: this is that connect
+                counted.unconnected = false;
+                return ACQUIRED;
+            }
             return NOTHING; // already counted: a nested or repeated connect of the same object
         }
         HostState h = host(host, port);
@@ -286,7 +291,7 @@ public final class Governor {
         }
     }
 
-    private void track(Object connection, HostState h, java.io.Closeable residue) {
+    private Lease track(Object connection, HostState h, java.io.Closeable residue) {
         Lease lease = new Lease(connection, h, collected, System.currentTimeMillis(), Thread.currentThread().getName());
         lease.stack = stacks.capture();
         lease.residue = residue;
@@ -298,6 +303,7 @@ public final class Governor {
         h.recordOpen();
         h.connects.increment();
         leases.put(lease, lease);
+        return lease;
     }
 
     /** The connect that {@link #beforeConnect} let through failed. */
@@ -476,6 +482,31 @@ public final class Governor {
                 r.host.slots.release();
             }
         }
+    }
+
+    /**
+     * The request that called {@link #awaitConnection} made its connection object, which has not
+     * connected yet and may connect on another thread: the slot reserved for it is counted on
+     * {@code connection} now (its connect then takes nothing more; its close or its failed connect
+     * gives the slot back; {@code residue} is closed if it becomes garbage unclosed).
+     *
+     * @return the refusal the request must fail with instead, or null
+     */
+    public IOException claimReservation(Object connection, java.io.Closeable residue) {
+        Reservation r = reserved.get();
+        if (r == null) {
+            return null;
+        }
+        reserved.remove();
+        if (r.refusal != null) {
+            return r.refusal;
+        }
+        if (connection == null || lookup(connection) != null) {
+            r.host.slots.release();
+            return null;
+        }
+        track(connection, r.host, residue).unconnected = true;
+        return null;
     }
 
     private static final class Reservation {

@@ -55,6 +55,11 @@ public final class Lease extends PhantomReference<Object> {
     volatile long lastActivityNanos;
     /** The pool borrow using this connection now, if a pool lent it out. */
     volatile Borrow borrow;
+    /**
+     * Counted before its connect ({@link Governor#claimReservation}): the connect that comes takes
+     * the slot over, so that its failure gives the slot back.
+     */
+    volatile boolean unconnected;
 
     Lease(Object connection, HostState host, ReferenceQueue<Object> queue, long nowMillis, String threadName) {
         super(connection, queue);

@@ -1,8 +1,9 @@
 package io.connguard.agent.core.line;
 
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -124,7 +125,8 @@ public final class HostLine {
     private int queued;
     private long tickets;
     private long decisions;
-    private final IdentityHashMap<Object, PoolQueue> pools = new IdentityHashMap<>();
+    /** Pools by equality: a pool key is a value object (a route of one client's pool). */
+    private final HashMap<Object, PoolQueue> pools = new HashMap<>();
 
     // Written under lock, read by anyone.
     private volatile long waits;
@@ -310,7 +312,7 @@ public final class HostLine {
             if (h == null) {
                 return Offer.IDLE;
             }
-            if (h.pool != pool && starving(h, System.nanoTime())) {
+            if (!Objects.equals(h.pool, pool) && starving(h, System.nanoTime())) {
                 reclaimsRequested++;
                 return Offer.CLOSE;
             }

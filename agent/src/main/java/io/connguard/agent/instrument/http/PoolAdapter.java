@@ -54,8 +54,14 @@ public abstract class PoolAdapter {
         return false;
     }
 
-    /** The lease announced by {@link #leasing} is over. */
-    public void leaseEnded() {
+    /**
+     * The lease announced by {@link #leasing} or {@link #miss} is over; {@code leased} is what it
+     * returned (null if it threw).
+     *
+     * @return a Throwable for the lease to throw instead, or null
+     */
+    public Object leaseEnded(Object leased) throws Throwable {
+        return null;
     }
 
     /**

@@ -39,6 +39,7 @@ public final class HttpClientModule implements ClientModule {
     public List<TypeInstrumentation> instrumentations() {
         return List.of(
                 new HttpClientPoolInstrumentation(),
+                new HttpClientConnectionInstrumentation(),
                 new HttpClientExchangeInstrumentation(),
                 new HttpClientRequestInstrumentation(),
                 HttpClientHandOverInstrumentation.http2Upgrade(),

@@ -18,6 +18,11 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
  * reclaimed it, {@code getConnection} returns null and the client opens a new connection, as it
  * does when the pool is empty. (The client also checks {@code isOpen()} on what the pool gives
  * it; the compare-and-set in the core closes the gap between that check and a reclaim.)
+ *
+ * <p>{@code returnToPool(HttpConnection, Instant or Deadline, long)}, which the one-argument form
+ * calls after marking the connection idle, offers it to a request of this pool waiting in the
+ * host's line ({@link HttpClientConnectionInstrumentation}): handed over, it is never put in the
+ * pool (nor watched by the pool's cleanup subscriber, which the taker's exchange would replace).
  */
 public final class HttpClientPoolInstrumentation implements TypeInstrumentation {
 
@@ -30,7 +35,8 @@ public final class HttpClientPoolInstrumentation implements TypeInstrumentation 
     public AsmVisitorWrapper advice() {
         return new AsmVisitorWrapper.Compound(
                 Advices.of(getClass(), "GetAdvice").on(named("getConnection").and(takesArguments(3))),
-                Advices.of(getClass(), "ReturnAdvice").on(named("returnToPool").and(takesArguments(1))));
+                Advices.of(getClass(), "ReturnAdvice").on(named("returnToPool").and(takesArguments(1))),
+                Advices.of(getClass(), "OfferAdvice").on(named("returnToPool").and(takesArguments(3))));
     }
 
     public static final class GetAdvice {
@@ -42,6 +48,16 @@ public final class HttpClientPoolInstrumentation implements TypeInstrumentation 
             if (connection != null && !ConnGuardHooks.pooledTaken(ConnGuardHooks.CLIENT_HTTPCLIENT, connection)) {
                 connection = null;
             }
+        }
+    }
+
+    public static final class OfferAdvice {
+        private OfferAdvice() {
+        }
+
+        @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
+        public static boolean enter(@Advice.This Object pool, @Advice.Argument(0) Object connection) {
+            return ConnGuardHooks.pooledOffer(ConnGuardHooks.CLIENT_HTTPCLIENT, pool, null, connection);
         }
     }
 

@@ -46,7 +46,7 @@ public final class UrlConnectionClientInstrumentation implements TypeInstrumenta
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.Return(typing = Assigner.Typing.DYNAMIC) Object client) {
-            ConnGuardHooks.poolLeaseEnded(ConnGuardHooks.CLIENT_URLCONNECTION);
+            ConnGuardHooks.poolLeaseEnded(ConnGuardHooks.CLIENT_URLCONNECTION, client);
             if (client != null) {
                 ConnGuardHooks.pooledBorrowed(ConnGuardHooks.CLIENT_URLCONNECTION, client, null, null);
             }

@@ -72,9 +72,10 @@ final class UrlConnectionPoolAdapter extends PoolAdapter {
     }
 
     @Override
-    public void leaseEnded() {
+    public Object leaseEnded(Object leased) {
         leasing.remove();
-        governor.endAwait();
+        governor.endAwait(); // the connect of the lease has run: its slot, if unused, goes back
+        return null;
     }
 
     /** {@code KeepAliveCache.get(URL, Object)} found nothing for {@code url} and {@code obj}. */
