@@ -132,7 +132,7 @@ class LateAttachIT {
         assertThat(status.exitCode).as("%s", status).isZero();
         List<String> row = row(status, "127.0.0.1:" + SERVER.port());
         assertThat(row.get(1)).as("no limit: %s", status).isEqualTo("none");
-        assertThat(row.get(9)).as("retries after the attach: %s", status).isEqualTo("2");
+        assertThat(row.get(10)).as("retries after the attach: %s", status).isEqualTo("2");
         assertThat(app.stderr()).contains("retryMaxAttempts=3");
         app.kill();
     }

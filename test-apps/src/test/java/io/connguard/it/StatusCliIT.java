@@ -81,7 +81,7 @@ class StatusCliIT {
         await(app, () -> app.stderr().contains("leak [age]"), "the age report");
         AgentCli leaks = AgentCli.run(CLI_TIMEOUT, "status", app.pid(), "--leaks");
         assertThat(leaks.exitCode).as("%s", leaks).isZero();
-        assertThat(row(leaks, "127.0.0.1:" + SERVER.port()).get(10)).as("leaks: %s", leaks).isEqualTo("1");
+        assertThat(row(leaks, "127.0.0.1:" + SERVER.port()).get(11)).as("leaks: %s", leaks).isEqualTo("1");
         assertThat(leaks.stdout).as("%s", leaks)
                 .contains("suspected 127.0.0.1:" + SERVER.port() + " client=HttpURLConnection")
                 .contains("at io.connguard.testapps.clients.UrlConnectionDriver.leak(UrlConnectionDriver.java:")
