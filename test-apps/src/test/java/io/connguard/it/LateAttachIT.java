@@ -91,12 +91,12 @@ class LateAttachIT {
         AgentCli status = AgentCli.run(CLI_TIMEOUT, "status", app.pid());
         assertThat(status.exitCode).as("%s", status).isZero();
         List<String> row = row(status, "127.0.0.1:" + SERVER.port());
-        // HOST LIMIT OPEN IN-USE IDLE QUEUED WAITS TIMEOUTS RECLAIMED RETRIES LEAKS
+        // HOST LIMIT OPEN IN-USE IDLE QUEUED WAITS TIMEOUTS RECLAIMED HANDOVERS RETRIES LEAKS
         assertThat(row.subList(1, 6)).as("limit, open, in use, idle, queued: %s", status)
                 .containsExactly(String.valueOf(LIMIT), "0", "0", "0", "0");
         assertThat(Long.parseLong(row.get(6))).as("waits: %s", status).isPositive();
-        assertThat(row.subList(7, 11)).as("timeouts, reclaimed, retries, leaks: %s", status)
-                .containsExactly("0", "0", "0", "0");
+        assertThat(row.subList(7, 12)).as("timeouts, reclaimed, hand-overs (raw sockets: no pool), retries, leaks: %s",
+                status).containsExactly("0", "0", "0", "0", "0");
         assertThat(SERVER.stats().get("open")).isZero();
 
         AgentCli again = AgentCli.run(CLI_TIMEOUT, "attach", app.pid(), "CONNGUARD_HOST_LIMITS=127.0.0.1=5");
@@ -132,7 +132,7 @@ class LateAttachIT {
         assertThat(status.exitCode).as("%s", status).isZero();
         List<String> row = row(status, "127.0.0.1:" + SERVER.port());
         assertThat(row.get(1)).as("no limit: %s", status).isEqualTo("none");
-        assertThat(row.get(9)).as("retries after the attach: %s", status).isEqualTo("2");
+        assertThat(row.get(10)).as("retries after the attach: %s", status).isEqualTo("2");
         assertThat(app.stderr()).contains("retryMaxAttempts=3");
         app.kill();
     }

@@ -94,7 +94,7 @@ class PrometheusIT {
                 .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining("\n")));
         System.out.println("PROMETHEUS status row: " + jmx + " server: " + server);
 
-        // status columns: HOST LIMIT OPEN IN-USE IDLE QUEUED WAITS TIMEOUTS RECLAIMED RETRIES LEAKS
+        // status columns: HOST LIMIT OPEN IN-USE IDLE QUEUED WAITS TIMEOUTS RECLAIMED HANDOVERS RETRIES LEAKS
         assertThat(metrics.get("connguard_connections_limit" + host)).isEqualTo(Double.parseDouble(jmx.get(1)));
         assertThat(metrics.get("connguard_connections_open" + host)).isEqualTo(Double.parseDouble(jmx.get(2)));
         assertThat(metrics.get("connguard_connections_in_use" + host)).isEqualTo(Double.parseDouble(jmx.get(3)));
@@ -104,6 +104,9 @@ class PrometheusIT {
         assertThat(timeouts).as("connects timed out in line").isPositive().isEqualTo(Double.parseDouble(jmx.get(7)));
         assertThat(metrics.get("connguard_connections_reclaimed_total" + host)).as("idle keep-alive connections reclaimed")
                 .isPositive().isEqualTo(Double.parseDouble(jmx.get(8)));
+        assertThat(metrics.get("connguard_connections_handed_over_total" + host))
+                .as("keep-alive connections handed straight to a waiting request").isPositive()
+                .isEqualTo(Double.parseDouble(jmx.get(9)));
         assertThat(metrics.get("connguard_queue_wait_seconds_count" + host)).as("every wait timed, before and after binding")
                 .isEqualTo(Double.parseDouble(jmx.get(6))).isGreaterThanOrEqualTo(timeouts);
         assertThat(metrics.get("connguard_queue_wait_seconds_max" + host)).as("a timed-out wait is ~150 ms")
@@ -120,10 +123,10 @@ class PrometheusIT {
         }
         assertThat(retries).as("nothing was refused").isZero();
         assertThat(metrics.get("connguard_retries_total{host=\"127.0.0.1\",outcome=\"retried\",port=\""
-                + SERVER.port() + "\"}")).isEqualTo(Double.parseDouble(jmx.get(9)));
+                + SERVER.port() + "\"}")).isEqualTo(Double.parseDouble(jmx.get(10)));
         double leaks = metrics.get("connguard_leaks_total{detector=\"age\",host=\"127.0.0.1\",port=\"" + SERVER.port() + "\"}")
                 + metrics.get("connguard_leaks_total{detector=\"garbage\",host=\"127.0.0.1\",port=\"" + SERVER.port() + "\"}");
-        assertThat(leaks).isEqualTo(Double.parseDouble(jmx.get(10)));
+        assertThat(leaks).isEqualTo(Double.parseDouble(jmx.get(11)));
         assertThat(app.stderrLines()).as("no stray logging from the shaded libraries")
                 .allMatch(l -> !l.contains("SLF4J") && !l.contains("micrometer") && !l.contains("prometheus.metrics")
                         && !l.startsWith("WARNING:"));
@@ -218,7 +221,8 @@ class PrometheusIT {
                 "connguard_connections_in_use", "connguard_connections_peak", "connguard_connections_limit",
                 "connguard_queue_size", "connguard_queue_timeouts_total", "connguard_queue_full_total",
                 "connguard_connects_total", "connguard_connects_ungoverned_total",
-                "connguard_connections_reclaimed_total", "connguard_queue_wait_seconds_count"}) {
+                "connguard_connections_reclaimed_total", "connguard_connections_handed_over_total",
+                "connguard_queue_wait_seconds_count"}) {
             if (!scrape.containsKey(name + tags)) {
                 return false;
             }

@@ -28,15 +28,16 @@ import io.connguard.testapps.server.RefusingHandler;
  * back-off (20 ms, at most 100 ms) and {@code CONNGUARD_REGISTRY_HOSTS=127.0.0.1}. For every case
  * the test knows what the caller must see and how many requests the server must have seen:
  * <ul>
- *   <li>retried by the agent (GET and HEAD refused with 429 or 503; a registry host's 401 to a
- *       request with credentials that has no usable challenge or a database-error body — for
- *       HttpURLConnection only the missing or blank challenge counts, as the README says, since the
- *       JDK keeps the body for {@code getErrorStream()}): up to 3
- *       attempts, so "refused twice" ends in a 200 after 3 requests, "always refused" in the last 503
- *       after exactly 3, unchanged, with one {@code retry [exhausted]} line and the JMX counters;
- *       a {@code Retry-After: 1} is waited out;</li>
- *   <li>not retried (POST, PUT, a real challenge with an ordinary body, a 401 to an anonymous
- *       request): the refusal is passed on at once, the server saw what it sees without the agent.</li>
+ *   <li>retried by the agent (GET and HEAD refused with 429 or 503; a registry host's 401 that has
+ *       no usable challenge, to a request with or without credentials, or that answers credentials
+ *       with a challenge and a database-error body — for HttpURLConnection only the missing or blank
+ *       challenge counts, as the README says, since the JDK keeps the body for
+ *       {@code getErrorStream()}): up to 3 attempts, so "refused twice" ends in a 200 after 3
+ *       requests, "always refused" in the last 503 or 401 after exactly 3, unchanged, with one
+ *       {@code retry [exhausted]} line and the JMX counters; a {@code Retry-After: 1} is waited out;</li>
+ *   <li>not retried (POST, PUT, a real challenge with an ordinary body, a challenge to an anonymous
+ *       request whatever its body): the refusal is passed on at once, the server saw what it sees
+ *       without the agent.</li>
  * </ul>
  * A client's own retries are part of the model: Apache HttpClient 5's default
  * {@code DefaultHttpRequestRetryStrategy} repeats a 429 or 503 once by itself, after its
@@ -84,7 +85,11 @@ class RetryIT {
         REGISTRY_401_CHALLENGE_DB_BODY("GET", true, 1, 401, null, "bearer", "db"),
         CHALLENGE_401_WITH_CREDENTIALS("GET", true, 1, 401, null, "bearer", "plain"),
         ANONYMOUS_401_CHALLENGE("GET", false, 1, 401, null, "bearer", "plain"),
-        ANONYMOUS_401_DB_NO_CHALLENGE("GET", false, 1, 401, null, "none", "db");
+        ANONYMOUS_401_CHALLENGE_DB_BODY("GET", false, 1, 401, null, "bearer", "db"),
+        ANONYMOUS_401_DB_NO_CHALLENGE("GET", false, 1, 401, null, "none", "db"),
+        ANONYMOUS_401_NO_CHALLENGE("GET", false, 2, 401, null, "none", "plain"),
+        ANONYMOUS_401_BLANK_CHALLENGE("GET", false, 1, 401, null, "empty", "plain"),
+        ANONYMOUS_401_ALWAYS("GET", false, 1_000_000, 401, null, "none", "plain");
 
         final String method;
         final boolean auth;
@@ -124,7 +129,9 @@ class RetryIT {
 
         /**
          * Whether the agent's rules retry this request of this client, on a registry host or not.
-         * For HttpURLConnection the 401 rule only looks at the challenge: the JDK keeps the body for
+         * A registry's 401 without a usable challenge is a refusal with or without credentials; one
+         * with a challenge only when it answers credentials with a database-error body. For
+         * HttpURLConnection that second test never applies: the JDK keeps the body for
          * {@code getErrorStream()} and the agent cannot peek at it (README, "A registry 401").
          */
         boolean agentRetries(String client, boolean registryHost) {
@@ -135,8 +142,8 @@ class RetryIT {
                 return true;
             }
             boolean bodyLooked = !client.equals("url");
-            boolean refusalLooking = "none".equals(challenge) || "empty".equals(challenge) || bodyLooked && "db".equals(body);
-            return status == 401 && registryHost && auth && refusalLooking;
+            boolean noChallenge = "none".equals(challenge) || "empty".equals(challenge);
+            return status == 401 && registryHost && (noChallenge || auth && bodyLooked && "db".equals(body));
         }
 
         /** Requests per attempt that the client itself makes: Apache HttpClient 5 repeats a 429/503 once. */
@@ -186,7 +193,8 @@ class RetryIT {
     @Test
     void aNonRegistryHostsUnauthorizedIsPassedThrough() {
         runWithAgent(17, List.copyOf(RetryRun.CLIENTS.keySet()), List.of(Case.TWICE_503, Case.REGISTRY_401_DB_NO_CHALLENGE,
-                Case.REGISTRY_401_BLANK_CHALLENGE, Case.REGISTRY_401_CHALLENGE_DB_BODY), "registry.example.com,*.corp.example,127.0.0.1:1", false);
+                Case.REGISTRY_401_BLANK_CHALLENGE, Case.REGISTRY_401_CHALLENGE_DB_BODY, Case.ANONYMOUS_401_NO_CHALLENGE),
+                "registry.example.com,*.corp.example,127.0.0.1:1", false);
     }
 
     /**

@@ -83,6 +83,7 @@ class SpringBootMetricsIT {
                 "connguard_connections_peak", "connguard_connections_limit", "connguard_queue_size",
                 "connguard_queue_timeouts_total", "connguard_queue_full_total", "connguard_connects_total",
                 "connguard_connects_ungoverned_total", "connguard_connections_reclaimed_total",
+                "connguard_connections_handed_over_total",
                 "connguard_queue_wait_seconds_count", "connguard_queue_wait_seconds_sum",
                 "connguard_queue_wait_seconds_max"};
         List<Sample> scrape = scrape(appPort);

@@ -45,7 +45,7 @@ class StatusCliIT {
         AgentCli status = AgentCli.run(CLI_TIMEOUT, "status", app.pid());
         assertThat(status.exitCode).as("%s", status).isZero();
         assertThat(status.stdout).as("%s", status).contains("in pid " + app.pid() + " (started by -javaagent)")
-                .contains("HOST").contains("LIMIT").contains("IN USE").contains("RECLAIMED").contains("LEAKS");
+                .contains("HOST").contains("LIMIT").contains("IN USE").contains("RECLAIMED").contains("HANDOVERS").contains("LEAKS");
         List<String> row = row(status, "127.0.0.1:" + SERVER.port());
         // The early socket is open and held: the agent's open count is the server's.
         assertThat(row.get(1)).isEqualTo("2");
@@ -53,8 +53,8 @@ class StatusCliIT {
         assertThat(row.get(3)).as("in use: %s", status).isEqualTo("1");
         assertThat(row.get(5)).as("queued: %s", status).isEqualTo("0");
         assertThat(Long.parseLong(row.get(6))).as("waits: %s", status).isPositive();
-        assertThat(row.subList(7, 11)).as("timeouts, reclaimed, retries, leaks: %s", status)
-                .containsExactly("0", "0", "0", "0");
+        assertThat(row.subList(7, 12)).as("timeouts, reclaimed, hand-overs (raw sockets: no pool), retries, leaks: %s",
+                status).containsExactly("0", "0", "0", "0", "0");
 
         AgentCli leaks = AgentCli.run(CLI_TIMEOUT, "status", app.pid(), "--leaks");
         assertThat(leaks.exitCode).as("%s", leaks).isZero();
@@ -81,7 +81,7 @@ class StatusCliIT {
         await(app, () -> app.stderr().contains("leak [age]"), "the age report");
         AgentCli leaks = AgentCli.run(CLI_TIMEOUT, "status", app.pid(), "--leaks");
         assertThat(leaks.exitCode).as("%s", leaks).isZero();
-        assertThat(row(leaks, "127.0.0.1:" + SERVER.port()).get(10)).as("leaks: %s", leaks).isEqualTo("1");
+        assertThat(row(leaks, "127.0.0.1:" + SERVER.port()).get(11)).as("leaks: %s", leaks).isEqualTo("1");
         assertThat(leaks.stdout).as("%s", leaks)
                 .contains("suspected 127.0.0.1:" + SERVER.port() + " client=HttpURLConnection")
                 .contains("at io.connguard.testapps.clients.UrlConnectionDriver.leak(UrlConnectionDriver.java:")

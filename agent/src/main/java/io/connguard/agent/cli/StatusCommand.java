@@ -30,9 +30,9 @@ final class StatusCommand {
 
     static final String CLEAR = "\u001b[H\u001b[2J";
     private static final String[] ATTRIBUTES = {"Host", "Port", "Limit", "Open", "InUse", "Idle", "Queued", "Waits",
-            "QueueTimeouts", "Reclaimed", "Retries", "Leaks"};
+            "QueueTimeouts", "Reclaimed", "HandOvers", "Retries", "Leaks"};
     private static final String[] HEADINGS = {"HOST", "LIMIT", "OPEN", "IN USE", "IDLE", "QUEUED", "WAITS",
-            "TIMEOUTS", "RECLAIMED", "RETRIES", "LEAKS"};
+            "TIMEOUTS", "RECLAIMED", "HANDOVERS", "RETRIES", "LEAKS"};
 
     private static final String[] FLEET_ATTRIBUTES = {"Host", "Port", "FleetLimit", "FleetMode", "FleetPermitsHeld",
             "FleetInUseHere", "FleetInUse", "FleetWaits", "FleetFallbacks"};

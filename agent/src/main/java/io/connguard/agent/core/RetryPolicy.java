@@ -94,18 +94,21 @@ public final class RetryPolicy {
 
     /**
      * Whether a {@code 401} from {@code host:port} is a refusal rather than a challenge: the host
-     * is a registry, the request carried credentials, and the answer either has no usable
-     * {@code WWW-Authenticate} challenge or an error body that speaks of a database or transport
-     * failure (Harbor's answer when its own database pool is exhausted).
+     * is a registry, and the answer either has no usable {@code WWW-Authenticate} challenge, with or
+     * without credentials (RFC 9110 §15.5.2 requires a 401 to carry one, so a 401 without one asks
+     * for no credentials: anonymous pulls of public projects meet the same full pool), or it
+     * answers credentials with an error body that speaks of a database or transport failure
+     * (Harbor's answer when its own database pool is exhausted). An anonymous request's challenge
+     * is the start of the Bearer or Basic flow, whatever its body says.
      *
      * @param bodyStart the first few kilobytes of the body, or null when not read
      */
     public boolean registryRefusal(String host, int port, boolean credentialsSent, String wwwAuthenticate,
                                    String bodyStart) {
-        if (!credentialsSent || !isRegistry(host, port)) {
+        if (!isRegistry(host, port)) {
             return false;
         }
-        return !usableChallenge(wwwAuthenticate) || refusalBody(bodyStart);
+        return !usableChallenge(wwwAuthenticate) || credentialsSent && refusalBody(bodyStart);
     }
 
     /** A challenge names a scheme: {@code Bearer realm="…"}, {@code Basic realm=…}. Blank is none. */

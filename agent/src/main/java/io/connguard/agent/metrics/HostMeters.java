@@ -33,6 +33,7 @@ final class HostMeters {
     static final String TIMEOUTS = "connguard.queue.timeouts";
     static final String FULL = "connguard.queue.full";
     static final String RECLAIMED = "connguard.connections.reclaimed";
+    static final String HANDED_OVER = "connguard.connections.handed.over";
     static final String RETRIES = "connguard.retries";
     static final String LEAKS = "connguard.leaks";
 
@@ -64,6 +65,8 @@ final class HostMeters {
             counter(FULL, HostState::queueFull,
                     "connects refused at once because the line was full (CONNGUARD_QUEUE_MAX)"),
             counter(RECLAIMED, HostState::reclaimed, "idle pooled connections closed to make room for waiting connects"),
+            counter(HANDED_OVER, HostState::handOvers,
+                    "connections handed from a request that ended straight to one waiting for its pool (reused)"),
             new Spec(RETRIES, true, "outcome", "retried", HostState::retries, RETRIES_DESCRIPTION),
             new Spec(RETRIES, true, "outcome", "exhausted", HostState::retriesExhausted, RETRIES_DESCRIPTION),
             new Spec(RETRIES, true, "outcome", "budget_exceeded", HostState::retryBudgetExceeded, RETRIES_DESCRIPTION),

@@ -172,7 +172,7 @@ class RetryPolicyTest {
     }
 
     @Test
-    void aRegistry401IsARefusalOnlyWithCredentialsAndNoChallengeOrARefusalBody() {
+    void aRegistry401IsARefusalWithoutChallengeOrWithCredentialsAndARefusalBody() {
         RetryPolicy p = policy(5, 10, 100, 30_000, 20);
         String harbor = "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"failed to acquire database connection:"
                 + " too many clients already\"}]}";
@@ -180,13 +180,21 @@ class RetryPolicyTest {
         assertThat(p.registryRefusal("registry.test", 443, true, null, null)).isTrue();
         assertThat(p.registryRefusal("registry.test", 443, true, "  ", null)).isTrue();
         assertThat(p.registryRefusal("registry.test", 443, true, "Bearer realm=\"https://r/token\"", harbor)).isTrue();
-        // The token dance: an anonymous request gets a challenge; an expired token gets one too.
+        // No challenge asks for no credentials: an anonymous pull's 401 without one is a refusal too.
+        assertThat(p.registryRefusal("registry.test", 443, false, null, harbor)).isTrue();
+        assertThat(p.registryRefusal("registry.test", 443, false, null, plain)).isTrue();
+        assertThat(p.registryRefusal("registry.test", 443, false, null, null)).isTrue();
+        assertThat(p.registryRefusal("registry.test", 443, false, "", null)).isTrue();
+        // The token dance: an anonymous request gets a challenge, whatever its body says; an
+        // expired token gets one too.
         assertThat(p.registryRefusal("registry.test", 443, false, "Bearer realm=\"https://r/token\"", plain)).isFalse();
-        assertThat(p.registryRefusal("registry.test", 443, false, null, harbor)).isFalse();
+        assertThat(p.registryRefusal("registry.test", 443, false, "Bearer realm=\"https://r/token\"", harbor)).isFalse();
+        assertThat(p.registryRefusal("registry.test", 443, false, "Basic realm=\"harbor\"", harbor)).isFalse();
         assertThat(p.registryRefusal("registry.test", 443, true, "Bearer realm=\"x\",error=\"invalid_token\"", plain))
                 .isFalse();
         // Not a registry: never.
         assertThat(p.registryRefusal("other.test", 443, true, null, harbor)).isFalse();
+        assertThat(p.registryRefusal("other.test", 443, false, null, harbor)).isFalse();
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.connguard.ConnectionLimitException;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.LocalSlotStore;
+import io.connguard.agent.core.line.HostLine;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -61,6 +62,7 @@ class HostMetersTest {
         assertThat(counter(HostMeters.TIMEOUTS)).isEqualTo(1);
         assertThat(counter(HostMeters.FULL)).isZero();
         assertThat(counter(HostMeters.RECLAIMED)).isZero();
+        assertThat(counter(HostMeters.HANDED_OVER)).isZero();
         assertThat(counter(HostMeters.UNGOVERNED)).isZero();
         Timer wait = registry.get(HostMeters.WAIT).tag("host", "registry.local").tag("port", "5000").timer();
         assertThat(wait.count()).as("the wait that ended before the timer existed").isEqualTo(1);
@@ -90,6 +92,33 @@ class HostMetersTest {
         assertThat(counter(HostMeters.CONNECTS)).isEqualTo(3);
         assertThat(counter(HostMeters.TIMEOUTS)).isEqualTo(1);
         assertThat(gauge(HostMeters.QUEUED)).isZero();
+    }
+
+    @Test
+    void aConnectionHandedToAWaitingRequestOfItsPoolIsCounted() throws Exception {
+        Governor g = new Governor((h, p) -> 1, new LocalSlotStore(), 5_000, 10, listener);
+        Object socket = new Object();
+        Object pool = new Object();
+        assertThat(g.beforeConnect(socket, "registry.local", 5000, 0, true)).isSameAs(Governor.ACQUIRED);
+        binder.bindPending(registry);
+        assertThat(counter(HostMeters.HANDED_OVER)).isZero();
+        CompletableFuture<Object> waiter = CompletableFuture.supplyAsync(() -> {
+            Object got = g.awaitConnection("registry.local", 5000, pool, 0);
+            g.endAwait();
+            return got;
+        });
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (gauge(HostMeters.QUEUED) == 0 && System.nanoTime() < end) {
+            Thread.sleep(1);
+        }
+        assertThat(gauge(HostMeters.QUEUED)).as("the request waits for a connection of its pool").isEqualTo(1);
+        Object client = new Object();
+        g.idle(socket, socket, pooled -> { });
+        assertThat(g.offerIdle(socket, pool, client)).isEqualTo(HostLine.Offer.HANDED_OVER);
+        assertThat(waiter.get(5, TimeUnit.SECONDS)).isSameAs(client);
+        assertThat(counter(HostMeters.HANDED_OVER)).isEqualTo(1);
+        assertThat(counter(HostMeters.RECLAIMED)).isZero();
+        assertThat(counter(HostMeters.CONNECTS)).as("reused, not a new connect").isEqualTo(1);
     }
 
     @Test
@@ -175,7 +204,8 @@ class HostMetersTest {
                 .contains("connguard_queue_wait_seconds{host=\"registry.local\",port=\"5000\",quantile=\"0.99\"}")
                 .contains("connguard_retries_total{host=\"registry.local\",outcome=\"budget_exceeded\",port=\"5000\"} 0")
                 .contains("connguard_leaks_total{detector=\"garbage\",host=\"registry.local\",port=\"5000\"} 0")
-                .contains("connguard_connections_reclaimed_total{host=\"registry.local\",port=\"5000\"} 0");
+                .contains("connguard_connections_reclaimed_total{host=\"registry.local\",port=\"5000\"} 0")
+                .contains("connguard_connections_handed_over_total{host=\"registry.local\",port=\"5000\"} 0");
     }
 
     private double gauge(String name) {

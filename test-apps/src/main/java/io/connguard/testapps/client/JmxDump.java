@@ -28,7 +28,7 @@ public final class JmxDump {
     /** The attributes DESIGN.md names, printed first and in this order when they exist. */
     private static final List<String> PREFERRED = List.of(
             "Limit", "Open", "Idle", "InUse", "Queued", "PeakOpen", "Connects", "QueueTimeouts",
-            "Reclaimed", "Retries", "Leaks");
+            "Reclaimed", "HandOvers", "Retries", "Leaks");
 
     private JmxDump() {
     }
