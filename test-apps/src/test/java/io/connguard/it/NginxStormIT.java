@@ -82,8 +82,8 @@ class NginxStormIT {
     }
 
     /**
-     * The JDK's keep-alive cache, one shared java.net.http.HttpClient and one shared OkHttpClient wait for a connection,
-     * not a connect: handed over when one comes back.
+     * The JDK's keep-alive cache, one shared java.net.http.HttpClient and one shared OkHttpClient
+     * wait for a connection, not a connect: handed over when one comes back.
      */
     @ParameterizedTest(name = "jdk{0}-{1}")
     @MethodSource("sharedPools")
