@@ -78,12 +78,12 @@ class NginxStormIT {
     final Jvms jvms = new Jvms();
 
     static Stream<Arguments> sharedPools() {
-        return Storm.jdksAndKinds("urlconnection", "httpclient-shared");
+        return Storm.jdksAndKinds("urlconnection", "httpclient-shared", "okhttp-shared");
     }
 
     /**
-     * The JDK's keep-alive cache and one shared java.net.http.HttpClient wait for a connection,
-     * not a connect: handed over when one comes back.
+     * The JDK's keep-alive cache, one shared java.net.http.HttpClient and one shared OkHttpClient
+     * wait for a connection, not a connect: handed over when one comes back.
      */
     @ParameterizedTest(name = "jdk{0}-{1}")
     @MethodSource("sharedPools")

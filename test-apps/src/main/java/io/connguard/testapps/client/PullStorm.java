@@ -22,6 +22,10 @@ import java.util.stream.Collectors;
 
 import io.connguard.testapps.common.Args;
 import io.connguard.testapps.server.Nginx;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
 
 /**
  * Pullers pulling blobs, as the issue-13 storm against a real nginx ({@link Nginx}): {@code threads}
@@ -31,11 +35,12 @@ import io.connguard.testapps.server.Nginx;
  * <ul>
  *   <li>{@code urlconnection}: {@link HttpURLConnection}, the JVM-wide keep-alive cache shared by all;</li>
  *   <li>{@code httpclient-shared}: one {@link HttpClient} (HTTP/1.1) for all threads;</li>
- *   <li>{@code httpclient-per-thread}: an {@link HttpClient} of its own per puller.</li>
+ *   <li>{@code httpclient-per-thread}: an {@link HttpClient} of its own per puller;</li>
+ *   <li>{@code okhttp-shared}: one {@link OkHttpClient} (its default pool) for all threads.</li>
  * </ul>
  * <pre>
  * java -cp connguard-test-apps.jar io.connguard.testapps.client.PullStorm \
- *      --kind urlconnection|httpclient-shared|httpclient-per-thread --base http(s)://127.0.0.1:PORT \
+ *      --kind urlconnection|httpclient-shared|httpclient-per-thread|okhttp-shared --base http(s)://127.0.0.1:PORT \
  *      [--threads 48] [--requests 27] [--request-timeout-ms 30000] [--deadline-ms 120000] [--jmx]
  * </pre>
  * Prints {@code FAIL <count> <reason>} lines, then {@code RESULT kind=.. threads=.. requests=.. ok=..
@@ -46,7 +51,7 @@ import io.connguard.testapps.server.Nginx;
  */
 public final class PullStorm {
 
-    public static final List<String> KINDS = List.of("urlconnection", "httpclient-shared", "httpclient-per-thread");
+    public static final List<String> KINDS = List.of("urlconnection", "httpclient-shared", "httpclient-per-thread", "okhttp-shared");
     static final String USAGE = "PullStorm --kind " + String.join("|", KINDS) + " --base http(s)://127.0.0.1:PORT"
             + " [--threads 48] [--requests 27] [--request-timeout-ms 30000] [--deadline-ms 120000] [--jmx]";
 
@@ -95,6 +100,7 @@ public final class PullStorm {
             throws InterruptedException {
         List<String> blobs = Nginx.blobPaths();
         HttpClient shared = kind.equals("httpclient-shared") ? newClient(timeoutMs) : null;
+        OkHttpClient okShared = kind.equals("okhttp-shared") ? newOkHttpClient(timeoutMs) : null;
         AtomicInteger ok = new AtomicInteger();
         AtomicLong bytes = new AtomicLong();
         Map<String, AtomicInteger> statuses = new ConcurrentHashMap<>();
@@ -106,6 +112,7 @@ public final class PullStorm {
             Getter getter = switch (kind) {
                 case "urlconnection" -> (path, puller) -> urlConnectionGet(base + path, puller, timeoutMs, bytes);
                 case "httpclient-shared" -> (path, puller) -> httpClientGet(shared, base + path, puller, timeoutMs, bytes);
+                case "okhttp-shared" -> (path, puller) -> okHttpGet(okShared, base + path, puller, bytes);
                 default -> {
                     HttpClient own = newClient(timeoutMs);
                     yield (path, puller) -> httpClientGet(own, base + path, puller, timeoutMs, bytes);
@@ -190,6 +197,24 @@ public final class PullStorm {
     private static HttpClient newClient(int timeoutMs) {
         return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofMillis(timeoutMs)).build();
+    }
+
+    /** OkHttp's defaults (its pool: 5 idle connections kept 5 minutes), with the storm's timeouts. */
+    private static OkHttpClient newOkHttpClient(int timeoutMs) {
+        return new OkHttpClient.Builder().connectTimeout(Duration.ofMillis(timeoutMs))
+                .readTimeout(Duration.ofMillis(timeoutMs)).build();
+    }
+
+    /** Reads the body whole and closes it: the connection goes back to the client's pool. */
+    private static int okHttpGet(OkHttpClient client, String url, String puller, AtomicLong bytes) throws Exception {
+        Request request = new Request.Builder().url(url).header(Nginx.PULLER_HEADER, puller).get().build();
+        try (Response response = client.newCall(request).execute()) {
+            ResponseBody body = response.body();
+            if (body != null) {
+                bytes.addAndGet(body.source().readAll(okio.Okio.blackhole()));
+            }
+            return response.code();
+        }
     }
 
     private static int httpClientGet(HttpClient client, String url, String puller, int timeoutMs, AtomicLong bytes)

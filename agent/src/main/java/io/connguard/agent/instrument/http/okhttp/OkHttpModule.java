@@ -33,6 +33,7 @@ public final class OkHttpModule implements ClientModule {
                 new OkHttpCallInstrumentation("okhttp3.internal.connection.RealCall"),
                 new OkHttpCallInstrumentation("okhttp3.internal.connection.Transmitter"),
                 new OkHttpPoolInstrumentation(),
+                new OkHttpExchangeFinderInstrumentation(),
                 new OkHttpWebSocketInstrumentation(),
                 // Retries of refused connects and responses.
                 new OkHttpRetryInstrumentation(),
