@@ -212,6 +212,38 @@ public final class ConnGuardHooks {
         }
     }
 
+    /**
+     * On exit from a pool's own per-route limit ({@code max}) for {@code route}.
+     *
+     * @return the limit the pool must use: for a capped host, at most the cap
+     */
+    public static int poolRouteMax(int client, Object route, int max) {
+        HookHandler h = handler;
+        try {
+            return h.poolRouteMax(client, route, max);
+        } catch (Throwable t) {
+            report(h, "poolRouteMax", t);
+            return max;
+        }
+    }
+
+    /**
+     * On entry to a pool's blocking lease for {@code route}, which waits in the pool's own queue at
+     * most {@code timeoutMillis} (0: without end); {@link #poolLeaseEnded} follows on exit.
+     *
+     * @return the longest the lease may wait in milliseconds (0: without end), or -1 to refuse it at
+     *         once (then {@link #poolLeaseEnded} gives the refusal)
+     */
+    public static long poolLeaseTimeout(int client, Object pool, Object route, long timeoutMillis) {
+        HookHandler h = handler;
+        try {
+            return h.poolLeaseTimeout(client, pool, route, timeoutMillis);
+        } catch (Throwable t) {
+            report(h, "poolLeaseTimeout", t);
+            return timeoutMillis;
+        }
+    }
+
     /** On exit from every socket stream and channel read and write. */
     public static void activity(Object connection) {
         HookHandler h = handler;

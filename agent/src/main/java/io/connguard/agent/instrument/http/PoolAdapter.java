@@ -65,6 +65,23 @@ public abstract class PoolAdapter {
     }
 
     /**
+     * A pool that keeps its own per-route limit ({@code max}) and queue asks it for {@code route}:
+     * the limit it must use. Only such pools look.
+     */
+    public int routeMax(Object route, int max) throws Throwable {
+        return max;
+    }
+
+    /**
+     * A pool's blocking lease for {@code route} is about to wait in the pool's own queue at most
+     * {@code timeoutMillis} (0: without end): the wait it may take, or -1 to refuse it at once
+     * ({@link #leaseEnded} then gives the refusal). Only pools with their own queue look.
+     */
+    public long leaseTimeout(Object pool, Object route, long timeoutMillis) throws Throwable {
+        return timeoutMillis;
+    }
+
+    /**
      * For pools that cannot be told "nothing to hand out" at the point we see the hand-out, but
      * check whether what they got is still open and reconnect or skip it if not: when a reclaim
      * won the race for this connection, wait (bounded) until its close has finished, so that the
