@@ -199,13 +199,13 @@ final class HookBridge extends HookHandler {
     }
 
     @Override
-    public int poolRouteMax(int client, Object route, int max) {
+    public int poolRouteMax(int client, Object poolObject, Object route, int max) {
         PoolAdapter pool = pool(client);
         if (pool == null) {
             return max;
         }
         try {
-            return pool.routeMax(route, max);
+            return pool.routeMax(poolObject, route, max);
         } catch (Throwable t) {
             cannotSeeInside(client, route, t);
             return max;

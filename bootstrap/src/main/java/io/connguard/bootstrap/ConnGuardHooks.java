@@ -200,7 +200,8 @@ public final class ConnGuardHooks {
      * ended: {@code leased} is the connection it returned (null if it threw).
      *
      * @return a Throwable to throw from the lease instead (a refusal for a connection that has not
-     *         connected yet), or null
+     *         connected yet), anything else to return from it instead (a lease completed as its wait
+     *         ended), or null
      */
     public static Object poolLeaseEnded(int client, Object leased) {
         HookHandler h = handler;
@@ -213,14 +214,14 @@ public final class ConnGuardHooks {
     }
 
     /**
-     * On exit from a pool's own per-route limit ({@code max}) for {@code route}.
+     * On exit from {@code pool}'s own per-route limit ({@code max}) for {@code route}.
      *
      * @return the limit the pool must use: for a capped host, at most the cap
      */
-    public static int poolRouteMax(int client, Object route, int max) {
+    public static int poolRouteMax(int client, Object pool, Object route, int max) {
         HookHandler h = handler;
         try {
-            return h.poolRouteMax(client, route, max);
+            return h.poolRouteMax(client, pool, route, max);
         } catch (Throwable t) {
             report(h, "poolRouteMax", t);
             return max;

@@ -94,7 +94,7 @@ public abstract class HookHandler {
     }
 
     /** A pool's own per-route limit for {@code route}: the limit it must use. */
-    public int poolRouteMax(int client, Object route, int max) {
+    public int poolRouteMax(int client, Object pool, Object route, int max) {
         return max;
     }
 

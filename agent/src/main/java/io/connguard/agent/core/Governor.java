@@ -1027,9 +1027,7 @@ public final class Governor {
             listener.queueFull(h, full);
             return refused(full);
         }
-        h.waits.increment();
-        h.waitNanos.add(waitedNanos);
-        h.queueTimeouts.increment();
+        h.queueTimeouts.increment(); // not a wait in the line: Waits and its time stay the line's
         Refusal timedOut = refusal(h, Refusal.Reason.TIMED_OUT, TimeUnit.NANOSECONDS.toMillis(waitedNanos), 0);
         listener.queueTimedOut(h, timedOut);
         listener.queueWaitEnded(h, waitedNanos, false);

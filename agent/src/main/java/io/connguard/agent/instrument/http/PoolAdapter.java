@@ -58,17 +58,17 @@ public abstract class PoolAdapter {
      * The lease announced by {@link #leasing} or {@link #miss} is over; {@code leased} is what it
      * returned (null if it threw).
      *
-     * @return a Throwable for the lease to throw instead, or null
+     * @return a Throwable for the lease to throw instead, anything else for it to return instead, or null
      */
     public Object leaseEnded(Object leased) throws Throwable {
         return null;
     }
 
     /**
-     * A pool that keeps its own per-route limit ({@code max}) and queue asks it for {@code route}:
+     * A {@code pool} that keeps its own per-route limit ({@code max}) and queue asks it for {@code route}:
      * the limit it must use. Only such pools look.
      */
-    public int routeMax(Object route, int max) throws Throwable {
+    public int routeMax(Object pool, Object route, int max) throws Throwable {
         return max;
     }
 

@@ -74,7 +74,7 @@ final class Apache4PoolAdapter extends PoolAdapter {
      * host's line as before. A limit changed over JMX is seen at the next lease or release.
      */
     @Override
-    public int routeMax(Object route, int max) throws Throwable {
+    public int routeMax(Object pool, Object route, int max) throws Throwable {
         HostState h = cappedHost(route);
         return h == null ? max : Math.min(max, h.limit());
     }

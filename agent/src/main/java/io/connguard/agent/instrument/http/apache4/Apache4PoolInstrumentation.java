@@ -100,8 +100,9 @@ public final class Apache4PoolInstrumentation implements TypeInstrumentation {
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class)
-        public static void exit(@Advice.Argument(0) Object route, @Advice.Return(readOnly = false) int max) {
-            max = ConnGuardHooks.poolRouteMax(ConnGuardHooks.CLIENT_APACHE4, route, max);
+        public static void exit(@Advice.This Object pool, @Advice.Argument(0) Object route,
+                                @Advice.Return(readOnly = false) int max) {
+            max = ConnGuardHooks.poolRouteMax(ConnGuardHooks.CLIENT_APACHE4, pool, route, max);
         }
     }
 
