@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
+import io.connguard.testapps.clients.ClientDriver;
 import io.connguard.testapps.common.Args;
 import io.connguard.testapps.server.Nginx;
 
@@ -31,11 +32,14 @@ import io.connguard.testapps.server.Nginx;
  * <ul>
  *   <li>{@code urlconnection}: {@link HttpURLConnection}, the JVM-wide keep-alive cache shared by all;</li>
  *   <li>{@code httpclient-shared}: one {@link HttpClient} (HTTP/1.1) for all threads;</li>
- *   <li>{@code httpclient-per-thread}: an {@link HttpClient} of its own per puller.</li>
+ *   <li>{@code httpclient-per-thread}: an {@link HttpClient} of its own per puller;</li>
+ *   <li>{@code apache4-shared}, {@code apache5-shared}: one Apache HttpClient 4 or 5 (classic) for all
+ *       threads, its pool allowing a connection per puller (plain HTTP; no {@code X-Puller}).</li>
  * </ul>
  * <pre>
  * java -cp connguard-test-apps.jar io.connguard.testapps.client.PullStorm \
- *      --kind urlconnection|httpclient-shared|httpclient-per-thread --base http(s)://127.0.0.1:PORT \
+ *      --kind urlconnection|httpclient-shared|httpclient-per-thread|apache4-shared|apache5-shared \
+ *      --base http(s)://127.0.0.1:PORT \
  *      [--threads 48] [--requests 27] [--request-timeout-ms 30000] [--deadline-ms 120000] [--jmx]
  * </pre>
  * Prints {@code FAIL <count> <reason>} lines, then {@code RESULT kind=.. threads=.. requests=.. ok=..
@@ -46,7 +50,8 @@ import io.connguard.testapps.server.Nginx;
  */
 public final class PullStorm {
 
-    public static final List<String> KINDS = List.of("urlconnection", "httpclient-shared", "httpclient-per-thread");
+    public static final List<String> KINDS = List.of("urlconnection", "httpclient-shared", "httpclient-per-thread",
+            "apache4-shared", "apache5-shared");
     static final String USAGE = "PullStorm --kind " + String.join("|", KINDS) + " --base http(s)://127.0.0.1:PORT"
             + " [--threads 48] [--requests 27] [--request-timeout-ms 30000] [--deadline-ms 120000] [--jmx]";
 
@@ -95,6 +100,9 @@ public final class PullStorm {
             throws InterruptedException {
         List<String> blobs = Nginx.blobPaths();
         HttpClient shared = kind.equals("httpclient-shared") ? newClient(timeoutMs) : null;
+        // Apache's: one client whose pool allows a connection per puller to the route (plain HTTP only)
+        ClientDriver apache = kind.startsWith("apache") ? ClientDriver.create(kind.substring(0, kind.indexOf('-')),
+                ClientDriver.Options.shared(timeoutMs, timeoutMs, threads)) : null;
         AtomicInteger ok = new AtomicInteger();
         AtomicLong bytes = new AtomicLong();
         Map<String, AtomicInteger> statuses = new ConcurrentHashMap<>();
@@ -106,6 +114,10 @@ public final class PullStorm {
             Getter getter = switch (kind) {
                 case "urlconnection" -> (path, puller) -> urlConnectionGet(base + path, puller, timeoutMs, bytes);
                 case "httpclient-shared" -> (path, puller) -> httpClientGet(shared, base + path, puller, timeoutMs, bytes);
+                case "apache4-shared", "apache5-shared" -> (path, puller) -> {
+                    bytes.addAndGet(apache.fetch(URI.create(base + path))); // throws unless 200
+                    return 200;
+                };
                 default -> {
                     HttpClient own = newClient(timeoutMs);
                     yield (path, puller) -> httpClientGet(own, base + path, puller, timeoutMs, bytes);
