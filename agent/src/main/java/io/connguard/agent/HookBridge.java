@@ -199,6 +199,34 @@ final class HookBridge extends HookHandler {
     }
 
     @Override
+    public int poolRouteMax(int client, Object poolObject, Object route, int max) {
+        PoolAdapter pool = pool(client);
+        if (pool == null) {
+            return max;
+        }
+        try {
+            return pool.routeMax(poolObject, route, max);
+        } catch (Throwable t) {
+            cannotSeeInside(client, route, t);
+            return max;
+        }
+    }
+
+    @Override
+    public long poolLeaseTimeout(int client, Object poolObject, Object route, long timeoutMillis) {
+        PoolAdapter pool = pool(client);
+        if (pool == null) {
+            return timeoutMillis;
+        }
+        try {
+            return pool.leaseTimeout(poolObject, route, timeoutMillis);
+        } catch (Throwable t) {
+            cannotSeeInside(client, route, t);
+            return timeoutMillis;
+        }
+    }
+
+    @Override
     public void activity(Object connection) {
         if (activity) {
             governor.activity(connection);

@@ -200,7 +200,8 @@ public final class ConnGuardHooks {
      * ended: {@code leased} is the connection it returned (null if it threw).
      *
      * @return a Throwable to throw from the lease instead (a refusal for a connection that has not
-     *         connected yet), or null
+     *         connected yet), anything else to return from it instead (a lease completed as its wait
+     *         ended), or null
      */
     public static Object poolLeaseEnded(int client, Object leased) {
         HookHandler h = handler;
@@ -209,6 +210,38 @@ public final class ConnGuardHooks {
         } catch (Throwable t) {
             report(h, "poolLeaseEnded", t);
             return null;
+        }
+    }
+
+    /**
+     * On exit from {@code pool}'s own per-route limit ({@code max}) for {@code route}.
+     *
+     * @return the limit the pool must use: for a capped host, at most the cap
+     */
+    public static int poolRouteMax(int client, Object pool, Object route, int max) {
+        HookHandler h = handler;
+        try {
+            return h.poolRouteMax(client, pool, route, max);
+        } catch (Throwable t) {
+            report(h, "poolRouteMax", t);
+            return max;
+        }
+    }
+
+    /**
+     * On entry to a pool's blocking lease for {@code route}, which waits in the pool's own queue at
+     * most {@code timeoutMillis} (0: without end); {@link #poolLeaseEnded} follows on exit.
+     *
+     * @return the longest the lease may wait in milliseconds (0: without end), or -1 to refuse it at
+     *         once (then {@link #poolLeaseEnded} gives the refusal)
+     */
+    public static long poolLeaseTimeout(int client, Object pool, Object route, long timeoutMillis) {
+        HookHandler h = handler;
+        try {
+            return h.poolLeaseTimeout(client, pool, route, timeoutMillis);
+        } catch (Throwable t) {
+            report(h, "poolLeaseTimeout", t);
+            return timeoutMillis;
         }
     }
 

@@ -93,6 +93,16 @@ public abstract class HookHandler {
         return null;
     }
 
+    /** A pool's own per-route limit for {@code route}: the limit it must use. */
+    public int poolRouteMax(int client, Object pool, Object route, int max) {
+        return max;
+    }
+
+    /** A pool's blocking lease is about to wait at most {@code timeoutMillis}: the wait it may take, or -1. */
+    public long poolLeaseTimeout(int client, Object pool, Object route, long timeoutMillis) {
+        return timeoutMillis;
+    }
+
     /** A request object of an asynchronous client was created on the caller's thread. */
     public void requestStarted(int client, Object request) {
     }

@@ -27,6 +27,11 @@ class Apache4ClientIT extends ClientContract {
     }
 
     @Override
+    String sharedPoolKind() {
+        return "apache4-shared";
+    }
+
+    @Override
     String perThreadKind() {
         return "apache4-per-thread";
     }

@@ -22,6 +22,11 @@ class Apache5ClientIT extends ClientContract {
     }
 
     @Override
+    String sharedPoolKind() {
+        return "apache5-shared";
+    }
+
+    @Override
     String perThreadKind() {
         return "apache5-per-thread";
     }

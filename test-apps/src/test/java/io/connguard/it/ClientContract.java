@@ -111,6 +111,14 @@ abstract class ClientContract {
         return null;
     }
 
+    /**
+     * The LoadClient kind whose one pool, shared by every thread, has a per-route limit and a queue
+     * of its own above the cap (Apache's), or null where the client has none.
+     */
+    String sharedPoolKind() {
+        return null;
+    }
+
     /** True for the JDK's own clients, which change with the JDK: their JDK-dependent cases also run on 25. */
     boolean ofTheJdk() {
         return false;
@@ -165,6 +173,21 @@ abstract class ClientContract {
 
         Storm.assertGoverned(out, LOAD_SERVER);
         Storm.assertHostMBean(out, LOAD_SERVER);
+    }
+
+    /**
+     * One pool shared by the storm's 64 threads, its own per-route limit 64: under the cap of 8 the
+     * requests over it wait in the pool's own queue and reuse its connections, so nothing fails, the
+     * server never sees more than 8, and it sees few TCP connections for the 320 requests (at most
+     * 4 x the cap; each request over the cap would cost one if a wait closed an idle connection).
+     */
+    @Test
+    void aSharedPoolAtTheCapServesTheStormFromItsOwnQueueAndReusesItsConnections() {
+        assumeTrue(sharedPoolKind() != null, "no pool of its own with a per-route limit and a queue");
+        assertStorm(17, sharedPoolKind());
+        Map<String, Long> stats = LOAD_SERVER.stats();
+        assertThat(stats.get("connections")).as("TCP connections the server accepted for %d requests (stats %s)",
+                Storm.TOTAL, stats).isLessThanOrEqualTo(4L * Storm.CAP);
     }
 
     // ---- reclaim across pools ----

@@ -78,12 +78,15 @@ class NginxStormIT {
     final Jvms jvms = new Jvms();
 
     static Stream<Arguments> sharedPools() {
-        return Storm.jdksAndKinds("urlconnection", "httpclient-shared", "okhttp-shared");
+        return Stream.concat(Storm.jdksAndKinds("urlconnection", "httpclient-shared", "okhttp-shared"),
+                Stream.of(Arguments.of(17, "apache4-shared"), Arguments.of(17, "apache5-shared")));
     }
 
     /**
      * The JDK's keep-alive cache, one shared java.net.http.HttpClient and one shared OkHttpClient
-     * wait for a connection, not a connect: handed over when one comes back.
+     * wait for a connection, not a connect: handed over when one comes back. One Apache HttpClient
+     * 4 or 5 (a library: JDK 17), its pool allowing a connection per puller, waits in its own
+     * pool's queue.
      */
     @ParameterizedTest(name = "jdk{0}-{1}")
     @MethodSource("sharedPools")

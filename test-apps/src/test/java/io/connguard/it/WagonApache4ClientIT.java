@@ -26,6 +26,11 @@ class WagonApache4ClientIT extends ClientContract {
     }
 
     @Override
+    String sharedPoolKind() {
+        return "wagon-shared";
+    }
+
+    @Override
     String perThreadKind() {
         return "wagon-per-thread";
     }

@@ -1009,6 +1009,31 @@ public final class Governor {
         return TimeUnit.NANOSECONDS.toMillis(queueTimeoutNanos);
     }
 
+    /**
+     * A request to {@code h} waits in its own pool's queue, not in the line, when the pool keeps its
+     * per-route limit within the cap (it then never connects past the cap): with {@code waiting}
+     * requests of that pool already waiting ({@code waitedNanos < 0}), or after waiting that long
+     * for a connection in vain. Counted, reported and worded as the line's refusal would be.
+     *
+     * @return the refusal to throw, or null if a request may join {@code waiting} others
+     */
+    public IOException refusedInPool(HostState h, int waiting, long waitedNanos) {
+        if (waitedNanos < 0) {
+            if (waiting < queueMax) {
+                return null;
+            }
+            h.queueFull.increment();
+            Refusal full = refusal(h, Refusal.Reason.QUEUE_FULL, 0, 0);
+            listener.queueFull(h, full);
+            return refused(full);
+        }
+        h.queueTimeouts.increment(); // not a wait in the line: Waits and its time stay the line's
+        Refusal timedOut = refusal(h, Refusal.Reason.TIMED_OUT, TimeUnit.NANOSECONDS.toMillis(waitedNanos), 0);
+        listener.queueTimedOut(h, timedOut);
+        listener.queueWaitEnded(h, waitedNanos, false);
+        return refused(timedOut);
+    }
+
     /** The exception a refused connect throws instead of connecting. */
     private IOException refused(Refusal r) {
         String message = wording.message(r);

@@ -28,6 +28,7 @@ public final class LoadClient {
 
     static final String USAGE = "LoadClient --kind socket|urlconnection|httpclient-shared|httpclient-per-thread"
             + "|apache4-per-thread|apache5-per-thread|okhttp-per-thread|wagon-per-thread"
+            + "|apache4-shared|apache5-shared|wagon-shared"
             + " --url http://127.0.0.1:PORT/path [--threads 64] [--requests 5] [--connect-timeout-ms 30000]"
             + " [--request-timeout-ms 30000] [--deadline-ms 300000] [--jmx] [--virtual-threads]";
 
@@ -39,6 +40,12 @@ public final class LoadClient {
             "apache5-per-thread", "apache5",
             "okhttp-per-thread", "okhttp",
             "wagon-per-thread", "wagon");
+
+    /** The kinds with one client (and its pool, sized for every thread) shared by all threads, and the driver of each. */
+    private static final Map<String, String> SHARED = Map.of(
+            "apache4-shared", "apache4",
+            "apache5-shared", "apache5",
+            "wagon-shared", "wagon");
 
     private LoadClient() {
     }
@@ -67,7 +74,7 @@ public final class LoadClient {
             deadlineMs = args.integer("deadline-ms", 300_000, 1, Integer.MAX_VALUE);
             jmx = args.flag("jmx");
             virtual = args.flag("virtual-threads");
-            factory = factory(kind, target, connectTimeoutMs, requestTimeoutMs);
+            factory = factory(kind, target, connectTimeoutMs, requestTimeoutMs, threads);
         } catch (Args.UsageException e) {
             Args.exitWithUsage("LoadClient", USAGE, e);
             return;
@@ -85,15 +92,25 @@ public final class LoadClient {
     /**
      * The requesters of {@code kind}: {@code socket} is this package's own; every other kind is a
      * client's driver, one per thread ({@code -per-thread}, and {@code urlconnection}, whose
-     * keep-alive cache is the JVM's anyway) or one shared by every thread ({@code httpclient-shared}).
+     * keep-alive cache is the JVM's anyway) or one shared by every thread ({@code httpclient-shared};
+     * {@code apache4-shared}, {@code apache5-shared} and {@code wagon-shared}, whose pool allows one
+     * connection per thread to the route, 64 unless {@code threads} says).
      */
     static Requester.Factory factory(String kind, Target target, int connectTimeoutMs, int requestTimeoutMs) {
+        return factory(kind, target, connectTimeoutMs, requestTimeoutMs, 64);
+    }
+
+    /** As above, a shared pool sized for {@code threads}. */
+    static Requester.Factory factory(String kind, Target target, int connectTimeoutMs, int requestTimeoutMs,
+                                     int threads) {
         ClientDriver.Options options = ClientDriver.Options.load(connectTimeoutMs, requestTimeoutMs);
         switch (kind) {
             case "socket":
                 return () -> new SocketRequester(target, connectTimeoutMs, requestTimeoutMs);
-            case "httpclient-shared":
-                ClientDriver shared = ClientDriver.create("jdk", options);
+            case "httpclient-shared", "apache4-shared", "apache5-shared", "wagon-shared":
+                ClientDriver shared = kind.equals("httpclient-shared") ? ClientDriver.create("jdk", options)
+                        : ClientDriver.create(SHARED.get(kind),
+                                ClientDriver.Options.shared(connectTimeoutMs, requestTimeoutMs, threads));
                 return new Requester.Factory() {
                     @Override
                     public Requester newRequester() {

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
+import io.connguard.testapps.clients.ClientDriver;
 import io.connguard.testapps.common.Args;
 import io.connguard.testapps.server.Nginx;
 import okhttp3.OkHttpClient;
@@ -36,11 +37,14 @@ import okhttp3.ResponseBody;
  *   <li>{@code urlconnection}: {@link HttpURLConnection}, the JVM-wide keep-alive cache shared by all;</li>
  *   <li>{@code httpclient-shared}: one {@link HttpClient} (HTTP/1.1) for all threads;</li>
  *   <li>{@code httpclient-per-thread}: an {@link HttpClient} of its own per puller;</li>
- *   <li>{@code okhttp-shared}: one {@link OkHttpClient} (its default pool) for all threads.</li>
+ *   <li>{@code okhttp-shared}: one {@link OkHttpClient} (its default pool) for all threads;</li>
+ *   <li>{@code apache4-shared}, {@code apache5-shared}: one Apache HttpClient 4 or 5 (classic) for all
+ *       threads, its pool allowing a connection per puller (plain HTTP; no {@code X-Puller}).</li>
  * </ul>
  * <pre>
  * java -cp connguard-test-apps.jar io.connguard.testapps.client.PullStorm \
- *      --kind urlconnection|httpclient-shared|httpclient-per-thread|okhttp-shared --base http(s)://127.0.0.1:PORT \
+ *      --kind urlconnection|httpclient-shared|httpclient-per-thread|okhttp-shared|apache4-shared|apache5-shared \
+ *      --base http(s)://127.0.0.1:PORT \
  *      [--threads 48] [--requests 27] [--request-timeout-ms 30000] [--deadline-ms 120000] [--jmx]
  * </pre>
  * Prints {@code FAIL <count> <reason>} lines, then {@code RESULT kind=.. threads=.. requests=.. ok=..
@@ -51,7 +55,8 @@ import okhttp3.ResponseBody;
  */
 public final class PullStorm {
 
-    public static final List<String> KINDS = List.of("urlconnection", "httpclient-shared", "httpclient-per-thread", "okhttp-shared");
+    public static final List<String> KINDS = List.of("urlconnection", "httpclient-shared", "httpclient-per-thread",
+            "okhttp-shared", "apache4-shared", "apache5-shared");
     static final String USAGE = "PullStorm --kind " + String.join("|", KINDS) + " --base http(s)://127.0.0.1:PORT"
             + " [--threads 48] [--requests 27] [--request-timeout-ms 30000] [--deadline-ms 120000] [--jmx]";
 
@@ -101,6 +106,9 @@ public final class PullStorm {
         List<String> blobs = Nginx.blobPaths();
         HttpClient shared = kind.equals("httpclient-shared") ? newClient(timeoutMs) : null;
         OkHttpClient okShared = kind.equals("okhttp-shared") ? newOkHttpClient(timeoutMs) : null;
+        // Apache's: one client whose pool allows a connection per puller to the route (plain HTTP only)
+        ClientDriver apache = kind.startsWith("apache") ? ClientDriver.create(kind.substring(0, kind.indexOf('-')),
+                ClientDriver.Options.shared(timeoutMs, timeoutMs, threads)) : null;
         AtomicInteger ok = new AtomicInteger();
         AtomicLong bytes = new AtomicLong();
         Map<String, AtomicInteger> statuses = new ConcurrentHashMap<>();
@@ -113,6 +121,10 @@ public final class PullStorm {
                 case "urlconnection" -> (path, puller) -> urlConnectionGet(base + path, puller, timeoutMs, bytes);
                 case "httpclient-shared" -> (path, puller) -> httpClientGet(shared, base + path, puller, timeoutMs, bytes);
                 case "okhttp-shared" -> (path, puller) -> okHttpGet(okShared, base + path, puller, bytes);
+                case "apache4-shared", "apache5-shared" -> (path, puller) -> {
+                    bytes.addAndGet(apache.fetch(URI.create(base + path))); // throws unless 200
+                    return 200;
+                };
                 default -> {
                     HttpClient own = newClient(timeoutMs);
                     yield (path, puller) -> httpClientGet(own, base + path, puller, timeoutMs, bytes);

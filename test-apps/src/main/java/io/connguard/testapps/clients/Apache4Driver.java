@@ -46,6 +46,10 @@ public final class Apache4Driver implements ClientDriver {
             case LOAD -> {
                 PoolingHttpClientConnectionManager pool = new PoolingHttpClientConnectionManager();
                 pool.setDefaultSocketConfig(SocketConfig.custom().setSoTimeout(options.requestTimeoutMs()).build());
+                if (options.poolMax() > 0) { // a pool shared by poolMax threads: one connection each
+                    pool.setMaxTotal(Math.max(200, options.poolMax()));
+                    pool.setDefaultMaxPerRoute(options.poolMax());
+                }
                 builder.setConnectionManager(pool).disableAutomaticRetries();
             }
             case BOUNDED_POOL -> {

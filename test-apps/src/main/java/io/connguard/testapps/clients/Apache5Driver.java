@@ -45,6 +45,8 @@ public final class Apache5Driver implements ClientDriver {
                         .build());
         if (options.setup() == Setup.BOUNDED_POOL) {
             pool.setMaxConnTotal(options.poolMax()).setMaxConnPerRoute(options.poolMax());
+        } else if (options.setup() == Setup.LOAD && options.poolMax() > 0) { // shared by poolMax threads
+            pool.setMaxConnTotal(Math.max(200, options.poolMax())).setMaxConnPerRoute(options.poolMax());
         }
         HttpClientBuilder builder = HttpClients.custom()
                 .setConnectionManager(pool.build())

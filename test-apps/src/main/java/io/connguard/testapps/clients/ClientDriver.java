@@ -42,11 +42,19 @@ public interface ClientDriver extends AutoCloseable {
         BOUNDED_POOL
     }
 
-    /** What a driver is built with; {@code poolMax} is read by {@link Setup#BOUNDED_POOL} only. */
+    /**
+     * What a driver is built with; {@code poolMax} bounds {@link Setup#BOUNDED_POOL}'s pool, and sizes
+     * {@link Setup#LOAD}'s per route where it is above 0 and the client has such a limit (Apache's).
+     */
     record Options(Setup setup, int connectTimeoutMs, int requestTimeoutMs, int poolMax) {
 
         public static Options load(int connectTimeoutMs, int requestTimeoutMs) {
             return new Options(Setup.LOAD, connectTimeoutMs, requestTimeoutMs, 0);
+        }
+
+        /** {@link #load}, with a pool that {@code threads} threads share (Apache's: as many per route). */
+        public static Options shared(int connectTimeoutMs, int requestTimeoutMs, int threads) {
+            return new Options(Setup.LOAD, connectTimeoutMs, requestTimeoutMs, threads);
         }
 
         public static Options defaults(int timeoutMs) {

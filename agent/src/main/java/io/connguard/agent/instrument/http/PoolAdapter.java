@@ -58,10 +58,27 @@ public abstract class PoolAdapter {
      * The lease announced by {@link #leasing} or {@link #miss} is over; {@code leased} is what it
      * returned (null if it threw).
      *
-     * @return a Throwable for the lease to throw instead, or null
+     * @return a Throwable for the lease to throw instead, anything else for it to return instead, or null
      */
     public Object leaseEnded(Object leased) throws Throwable {
         return null;
+    }
+
+    /**
+     * A {@code pool} that keeps its own per-route limit ({@code max}) and queue asks it for {@code route}:
+     * the limit it must use. Only such pools look.
+     */
+    public int routeMax(Object pool, Object route, int max) throws Throwable {
+        return max;
+    }
+
+    /**
+     * A pool's blocking lease for {@code route} is about to wait in the pool's own queue at most
+     * {@code timeoutMillis} (0: without end): the wait it may take, or -1 to refuse it at once
+     * ({@link #leaseEnded} then gives the refusal). Only pools with their own queue look.
+     */
+    public long leaseTimeout(Object pool, Object route, long timeoutMillis) throws Throwable {
+        return timeoutMillis;
     }
 
     /**

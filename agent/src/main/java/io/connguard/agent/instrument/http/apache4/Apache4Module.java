@@ -31,6 +31,7 @@ public final class Apache4Module implements ClientModule {
     public List<TypeInstrumentation> instrumentations() {
         return List.of(
                 new Apache4PoolInstrumentation(),
+                new Apache4LeaseInstrumentation(),
                 new Apache4ProxyInstrumentation(),
                 // Retries of refused connects and responses.
                 new Apache4RetryInstrumentation(),

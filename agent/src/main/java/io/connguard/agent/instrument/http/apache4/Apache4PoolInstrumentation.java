@@ -9,6 +9,9 @@ import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.implementation.bytecode.assign.Assigner;
 import net.bytebuddy.matcher.ElementMatcher;
 
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
 import static net.bytebuddy.matcher.ElementMatchers.declaresMethod;
 import static net.bytebuddy.matcher.ElementMatchers.isBridge;
 import static net.bytebuddy.matcher.ElementMatchers.named;
@@ -42,21 +45,64 @@ public final class Apache4PoolInstrumentation implements TypeInstrumentation {
     public AsmVisitorWrapper advice() {
         return new AsmVisitorWrapper.Compound(
                 Advices.of(getClass(), "LeaseAdvice").on(named("getPoolEntryBlocking")),
+                Advices.of(getClass(), "RouteMaxAdvice").on(named("getMax").and(takesArguments(1))),
                 Advices.of(getClass(), "ReleaseAdvice").on(named("release").and(takesArguments(2))
                         .and(takesArgument(1, boolean.class)).and(not(isBridge()))));
     }
 
+    /**
+     * The lease's wait in the pool's own queue is bounded for a capped host (see
+     * {@code Apache4PoolAdapter.leaseTimeout}): the arguments {@code timeout, unit} are replaced, and
+     * a lease refused at once is skipped; the pool's {@code TimeoutException} at that bound, or the
+     * skip, becomes ConnGuard's refusal (an {@code IOException}, which the lease's future wraps as
+     * any I/O failure of the pool).
+     */
     public static final class LeaseAdvice {
         private LeaseAdvice() {
         }
 
-        @Advice.OnMethodExit(suppress = Throwable.class)
+        @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
+        public static boolean enter(@Advice.This Object pool, @Advice.Argument(0) Object route,
+                                    @Advice.Argument(value = 2, readOnly = false) long timeout,
+                                    @Advice.Argument(value = 3, readOnly = false) TimeUnit unit) {
+            long millis = timeout > 0 && unit != null ? Math.max(1, unit.toMillis(timeout)) : 0;
+            long bound = ConnGuardHooks.poolLeaseTimeout(ConnGuardHooks.CLIENT_APACHE4, pool, route, millis);
+            if (bound < 0) {
+                return true;
+            }
+            if (bound != millis) {
+                timeout = bound;
+                unit = TimeUnit.MILLISECONDS;
+            }
+            return false;
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Object pool,
-                                @Advice.Return(typing = Assigner.Typing.DYNAMIC) Object entry) {
+                                @Advice.Return(typing = Assigner.Typing.DYNAMIC) Object entry,
+                                @Advice.Thrown(readOnly = false) Throwable thrown) {
             if (entry != null) {
                 ConnGuardHooks.pooledTaken(ConnGuardHooks.CLIENT_APACHE4, entry);
                 ConnGuardHooks.pooledBorrowed(ConnGuardHooks.CLIENT_APACHE4, entry, pool, null);
             }
+            // null: timed out in the pool's queue, or skipped (refused at once)
+            Object ended = thrown instanceof TimeoutException ? null : thrown != null ? thrown : entry;
+            Object refusal = ConnGuardHooks.poolLeaseEnded(ConnGuardHooks.CLIENT_APACHE4, ended);
+            if (refusal instanceof Throwable) {
+                thrown = (Throwable) refusal;
+            }
+        }
+    }
+
+    /** The pool's per-route limit, for a capped host at most the cap (see {@code Apache4PoolAdapter.routeMax}). */
+    public static final class RouteMaxAdvice {
+        private RouteMaxAdvice() {
+        }
+
+        @Advice.OnMethodExit(suppress = Throwable.class)
+        public static void exit(@Advice.This Object pool, @Advice.Argument(0) Object route,
+                                @Advice.Return(readOnly = false) int max) {
+            max = ConnGuardHooks.poolRouteMax(ConnGuardHooks.CLIENT_APACHE4, pool, route, max);
         }
     }
 

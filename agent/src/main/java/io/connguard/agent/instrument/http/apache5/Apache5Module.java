@@ -32,6 +32,7 @@ public final class Apache5Module implements ClientModule {
         return List.of(
                 new Apache5PoolInstrumentation("StrictConnPool"),
                 new Apache5PoolInstrumentation("LaxConnPool"),
+                new Apache5LeaseWaitInstrumentation(),
                 Apache5HandOutInstrumentation.strict(),
                 Apache5HandOutInstrumentation.lax(),
                 new Apache5EndpointInstrumentation("io.PoolingHttpClientConnectionManager"),

@@ -46,6 +46,7 @@ public final class Apache5PoolInstrumentation implements TypeInstrumentation {
     public AsmVisitorWrapper advice() {
         return new AsmVisitorWrapper.Compound(
                 Advices.of(getClass(), "LeaseAdvice").on(named("lease").and(takesArguments(4))),
+                Advices.of(getClass(), "RouteMaxAdvice").on(named("getMax").and(takesArguments(1))),
                 Advices.of(getClass(), "ReleaseAdvice").on(named("release").and(takesArguments(2))
                         .and(takesArgument(1, boolean.class)).and(not(isBridge()))));
     }
@@ -57,6 +58,27 @@ public final class Apache5PoolInstrumentation implements TypeInstrumentation {
         @Advice.OnMethodEnter(suppress = Throwable.class)
         public static void enter(@Advice.This Object pool) {
             ConnGuardHooks.poolLeasing(ConnGuardHooks.CLIENT_APACHE5, pool);
+        }
+
+        /** A classic lease (no callback: its caller waits on the future) may be watched, see {@link Apache5LeaseWaitInstrumentation}. */
+        @Advice.OnMethodExit(suppress = Throwable.class)
+        public static void exit(@Advice.Argument(0) Object route, @Advice.Argument(3) Object callback,
+                                @Advice.Return Object future) {
+            if (callback == null) {
+                ConnGuardHooks.poolLeaseTimeout(ConnGuardHooks.CLIENT_APACHE5, future, route, 0);
+            }
+        }
+    }
+
+    /** {@code StrictConnPool.getMax(route)}: for a capped host at most the cap (see {@code Apache5PoolAdapter.routeMax}). */
+    public static final class RouteMaxAdvice {
+        private RouteMaxAdvice() {
+        }
+
+        @Advice.OnMethodExit(suppress = Throwable.class)
+        public static void exit(@Advice.This Object pool, @Advice.Argument(0) Object route,
+                                @Advice.Return(readOnly = false) int max) {
+            max = ConnGuardHooks.poolRouteMax(ConnGuardHooks.CLIENT_APACHE5, pool, route, max);
         }
     }
 
