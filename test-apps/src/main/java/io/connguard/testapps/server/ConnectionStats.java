@@ -1,5 +1,7 @@
 package io.connguard.testapps.server;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -10,19 +12,24 @@ import org.eclipse.jetty.io.ssl.SslConnection;
  * Counts the TCP connections of the main connector (a Jetty {@link Connection.Listener}) and the
  * outcome of the requests served on it.
  *
+ * <p>A connection counts from its accept until the server sees it closed or ends it itself: a
+ * request that asked for {@code Connection: close} ends its connection for the server when the
+ * server starts its answer ({@link #retire}), as a server that closes after such an answer
+ * (Tomcat, Harbor's front) stops counting it then, whenever the client's FIN arrives. A
+ * keep-alive connection, idle or not, counts until the server has processed its close.
+ *
  * <p>Two peaks are kept:
  * <ul>
  *   <li>{@code rawpeak}: the highest number of connections the server ever had open at once,
- *       straight from the open/close events. It can read one or two above the real client-side
- *       count: the server learns about a closed connection only when its selector processes the
- *       FIN, which may happen just after it accepts the client's next connection.</li>
- *   <li>{@code peak}: the highest open count a request was actually judged against, i.e. after
- *       the grace period in which the server lets such in-flight closes land (see
+ *       straight from the open/close events;</li>
+ *   <li>{@code peak}: the highest count a request was actually judged against (see
  *       {@link HarborHandler}). This is the number tests compare with the cap.</li>
  * </ul>
  */
 final class ConnectionStats implements Connection.Listener {
 
+    /** The network connections counted in {@code open}: each leaves it exactly once. */
+    private final Set<Connection> live = ConcurrentHashMap.newKeySet();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
     private final AtomicInteger rawPeak = new AtomicInteger();
@@ -36,12 +43,25 @@ final class ConnectionStats implements Connection.Listener {
             return;
         }
         connections.incrementAndGet();
+        live.add(connection);
         rawPeak.accumulateAndGet(open.incrementAndGet(), Math::max);
     }
 
     @Override
     public void onClosed(Connection connection) {
-        if (isNetwork(connection)) {
+        if (live.remove(connection)) {
+            open.decrementAndGet();
+        }
+    }
+
+    /**
+     * The server is answering the last request of {@code connection} (HTTP or, over TLS, the
+     * HTTP connection on the decrypted end point) and will close it: it no longer counts.
+     */
+    void retire(Connection connection) {
+        Connection network = connection.getEndPoint() instanceof SslConnection.SslEndPoint ssl
+                ? ssl.getSslConnection() : connection;
+        if (live.remove(network)) {
             open.decrementAndGet();
         }
     }

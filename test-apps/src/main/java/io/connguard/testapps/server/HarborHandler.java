@@ -13,14 +13,15 @@ import org.eclipse.jetty.util.Callback;
 
 /**
  * Answers every request on the main connector the way Harbor does when its database pool is
- * exhausted: while more than {@code cap} TCP connections are open, {@code 401} with Harbor's JSON
- * error body and no {@code WWW-Authenticate} header; otherwise, after {@code delayMs}, {@code 200}
- * with {@code bodyBytes} bytes (keep-alive allowed).
+ * exhausted: while more than {@code cap} TCP connections are open ({@link ConnectionStats} says
+ * which count), {@code 401} with Harbor's JSON error body and no {@code WWW-Authenticate} header;
+ * otherwise, after {@code delayMs}, {@code 200} with {@code bodyBytes} bytes (keep-alive allowed).
+ * A request is judged against the count at the moment it is handled: no grace, as Harbor and
+ * nginx give none. A connection the client closed counts until the server has processed its FIN.
  *
- * <p>An over-cap count must persist for {@code graceMs} before a request is refused, so that a
- * connection the client has already closed (FIN in flight, not yet processed by the server's
- * selector) is not held against the client's next connection. Waiting never blocks a thread: the
- * re-check and the delayed answer are scheduled.
+ * <p>For experiments only, {@code graceMs} &gt; 0 lets an over-cap count persist that long before
+ * a request is refused. Waiting never blocks a thread: the re-check and the delayed answer are
+ * scheduled.
  *
  * <p>Query parameters of an admitted request change its {@code 200} answer (the leak tests use them):
  * {@code bytes=N} sends an N-byte body instead of {@code bodyBytes}; {@code slowBodyMs=T&chunks=K}
@@ -80,7 +81,7 @@ final class HarborHandler extends Handler.Abstract {
                 }
             } else if (System.nanoTime() - graceDeadline >= 0) {
                 stats.judgedAt(open);
-                refuse(response, callback);
+                refuse(request, response, callback);
             } else {
                 scheduler.schedule(() -> admit(request, response, callback, graceDeadline), RECHECK_MS, TimeUnit.MILLISECONDS);
             }
@@ -103,6 +104,7 @@ final class HarborHandler extends Handler.Abstract {
                 slowBodyMs = parameter(query, "slowBodyMs", 0, MAX_SLOW_BODY_MS);
                 chunks = (int) parameter(query, "chunks", 1, MAX_CHUNKS);
             }
+            endIfLast(request);
             response.setStatus(200);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, content.remaining());
@@ -141,6 +143,16 @@ final class HarborHandler extends Handler.Abstract {
         }
     }
 
+    /**
+     * A request that asked for {@code Connection: close} gets the last answer of its connection:
+     * from now on the server does not count that connection (it was judged with it counted).
+     */
+    private void endIfLast(Request request) {
+        if (request.getHeaders().contains(HttpHeader.CONNECTION, "close")) {
+            stats.retire(request.getConnectionMetaData().getConnection());
+        }
+    }
+
     /** A read-only body of exactly {@code size} bytes, sliced from the shared pattern. */
     private ByteBuffer body(int size) {
         ByteBuffer source = pattern;
@@ -173,8 +185,9 @@ final class HarborHandler extends Handler.Abstract {
         return fallback;
     }
 
-    private void refuse(Response response, Callback callback) {
+    private void refuse(Request request, Response response, Callback callback) {
         try {
+            endIfLast(request);
             response.setStatus(401);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, refusal.remaining());
