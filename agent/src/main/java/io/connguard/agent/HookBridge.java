@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.List;
@@ -17,6 +18,7 @@ import io.connguard.agent.instrument.http.ClientModule;
 import io.connguard.agent.instrument.http.Clients;
 import io.connguard.agent.instrument.http.PoolAdapter;
 import io.connguard.agent.instrument.socket.ChannelDescriptors;
+import io.connguard.agent.instrument.socket.GracefulClose;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.text.Sentences;
 import io.connguard.agent.retry.Retries;
@@ -74,7 +76,19 @@ final class HookBridge extends HookHandler {
     }
 
     @Override
+    public void closing(Object closing) {
+        if (closing instanceof Socket) {
+            if (governor.awaited(closing)) {
+                GracefulClose.expect();
+            }
+        } else {
+            GracefulClose.beforeClose(closing);
+        }
+    }
+
+    @Override
     public void closed(Object connection) {
+        GracefulClose.done();
         if (isFinalizer(Thread.currentThread())) {
             governor.closedByFinalizer(connection);
             return;

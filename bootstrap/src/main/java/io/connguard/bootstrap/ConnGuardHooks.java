@@ -75,6 +75,15 @@ public final class ConnGuardHooks {
         }
     }
 
+    public static void closing(Object closing) {
+        HookHandler h = handler;
+        try {
+            h.closing(closing);
+        } catch (Throwable t) {
+            report(h, "closing", t);
+        }
+    }
+
     public static void closed(Object connection) {
         HookHandler h = handler;
         try {

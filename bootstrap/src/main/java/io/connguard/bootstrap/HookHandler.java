@@ -32,6 +32,13 @@ public abstract class HookHandler {
     public void connectFailed(Object connection) {
     }
 
+    /**
+     * A socket, or then the JDK's {@code SocketImpl} under it, is about to be closed. Returns once
+     * the close may go ahead (bounded).
+     */
+    public void closing(Object closing) {
+    }
+
     /** A socket or channel was closed (may be called more than once for one connection). */
     public void closed(Object connection) {
     }

@@ -311,6 +311,20 @@ public final class Governor {
         release(lookup(connection));
     }
 
+    /**
+     * Whether {@code connection} is about to close while a connect or request waits for its
+     * host's capacity: its slot goes to that waiter at once, so the server had better have
+     * processed this close before the waiter's connection arrives.
+     */
+    public boolean awaited(Object connection) {
+        Lease lease = lookup(connection);
+        if (lease == null || lease.state() == Lease.RELEASED) {
+            return false;
+        }
+        HostState h = lease.host;
+        return h.waiting.get() > 0 || h.slots.queued() > 0;
+    }
+
     /** The connection was closed; safe to call for untracked and already closed connections. */
     public void closed(Object connection) {
         release(lookup(connection));

@@ -1,22 +1,27 @@
 package io.connguard.testapps.server;
 
+import java.util.Collection;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.ssl.SslConnection;
 
 /**
  * Counts the TCP connections of the main connector (a Jetty {@link Connection.Listener}) and the
  * outcome of the requests served on it.
  *
- * <p>A connection counts from its accept until the server sees it closed or ends it itself: a
- * request that asked for {@code Connection: close} ends its connection for the server when the
- * server starts its answer ({@link #retire}), as a server that closes after such an answer
- * (Tomcat, Harbor's front) stops counting it then, whenever the client's FIN arrives. A
- * keep-alive connection, idle or not, counts until the server has processed its close.
+ * <p>What a request is judged against ({@link #counted}): a connection counts from its accept
+ * until the server has read the client's close (its end of stream) or ends it itself: a request
+ * that asked for {@code Connection: close} ends its connection for the server when the server
+ * starts its answer ({@link #retire}), as a server that closes after such an answer (Tomcat,
+ * Harbor's front) stops counting it then, whenever the client's FIN arrives. A keep-alive
+ * connection, idle or not, counts until the server has read its close.
  *
  * <p>Two peaks are kept:
  * <ul>
@@ -28,8 +33,9 @@ import org.eclipse.jetty.io.ssl.SslConnection;
  */
 final class ConnectionStats implements Connection.Listener {
 
-    /** The network connections counted in {@code open}: each leaves it exactly once. */
-    private final Set<Connection> live = ConcurrentHashMap.newKeySet();
+    /** Network connections the server answered the last request of ({@link #retire}). */
+    private final Set<Connection> retired = ConcurrentHashMap.newKeySet();
+    private volatile Supplier<Collection<EndPoint>> endPoints = List::of;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
     private final AtomicInteger rawPeak = new AtomicInteger();
@@ -43,13 +49,13 @@ final class ConnectionStats implements Connection.Listener {
             return;
         }
         connections.incrementAndGet();
-        live.add(connection);
         rawPeak.accumulateAndGet(open.incrementAndGet(), Math::max);
     }
 
     @Override
     public void onClosed(Connection connection) {
-        if (live.remove(connection)) {
+        if (isNetwork(connection)) {
+            retired.remove(connection);
             open.decrementAndGet();
         }
     }
@@ -61,9 +67,26 @@ final class ConnectionStats implements Connection.Listener {
     void retire(Connection connection) {
         Connection network = connection.getEndPoint() instanceof SslConnection.SslEndPoint ssl
                 ? ssl.getSslConnection() : connection;
-        if (live.remove(network)) {
-            open.decrementAndGet();
+        retired.add(network);
+    }
+
+    /** Where {@link #counted} finds the connector's connections. */
+    void countFrom(Supplier<Collection<EndPoint>> connected) {
+        endPoints = connected;
+    }
+
+    /**
+     * The connections the server counts against its cap right now: open, not read to their end
+     * (the server has not seen the client's close), and not retired.
+     */
+    int counted() {
+        int n = 0;
+        for (EndPoint endPoint : endPoints.get()) {
+            if (endPoint.isOpen() && !endPoint.isInputShutdown() && !retired.contains(endPoint.getConnection())) {
+                n++;
+            }
         }
+        return n;
     }
 
     /**

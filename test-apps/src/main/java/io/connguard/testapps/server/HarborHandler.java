@@ -71,7 +71,7 @@ final class HarborHandler extends Handler.Abstract {
 
     private void admit(Request request, Response response, Callback callback, long graceDeadline) {
         try {
-            int open = stats.open();
+            int open = stats.counted();
             if (cap <= 0 || open <= cap) {
                 stats.judgedAt(open);
                 if (delayMs > 0) {

@@ -76,6 +76,7 @@ public final class HarborLikeServer {
         main.setPort(port);
         main.setAcceptQueueSize(1024);
         main.addEventListener(stats);
+        stats.countFrom(main::getConnectedEndPoints);
 
         admin = new ServerConnector(server, 1, 1);
         admin.setName("admin");

@@ -33,7 +33,18 @@ public final class SocketInstrumentation implements TypeInstrumentation {
         return new AsmVisitorWrapper.Compound(
                 Advices.of(getClass(), "ConnectAdvice", ConnectExitAdvice.class).on(named("connect").and(takesArguments(2))
                         .and(takesArgument(0, named("java.net.SocketAddress"))).and(takesArgument(1, int.class))),
-                Advices.of(CloseAdvice.class).on(named("close").and(takesArguments(0))));
+                Advices.of(getClass(), "ClosingAdvice", CloseAdvice.class).on(named("close").and(takesArguments(0))));
+    }
+
+    /** Before the close: see {@link GracefulClose}. */
+    public static final class ClosingAdvice {
+        private ClosingAdvice() {
+        }
+
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        public static void enter(@Advice.This Socket socket) {
+            ConnGuardHooks.closing(socket);
+        }
     }
 
     public static final class ConnectAdvice {

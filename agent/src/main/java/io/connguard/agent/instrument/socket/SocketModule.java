@@ -15,12 +15,14 @@ public final class SocketModule implements InstrumentationModule {
         return List.of(
                 new SocketInstrumentation(),
                 new SocketChannelInstrumentation(),
+                new NioSocketImplInstrumentation(),
                 SocketStreamInstrumentation.input(),
                 SocketStreamInstrumentation.output());
     }
 
     /**
-     * {@code sun.nio.ch}: a channel's descriptor ({@link ChannelDescriptors}); {@code sun.security.ssl}:
+     * {@code sun.nio.ch}: a channel's descriptor ({@link ChannelDescriptors}), a socket's read lock
+     * ({@link GracefulClose}); {@code sun.security.ssl}:
      * the plain socket under a TLS one, which every pool adapter counts
      * ({@code io.connguard.agent.instrument.http.PoolAdapter#counted}).
      */
