@@ -27,7 +27,7 @@ import io.connguard.testapps.common.Args;
  *
  * <pre>
  * java -cp connguard-test-apps.jar io.connguard.testapps.server.HarborLikeServer \
- *      [--port 0] [--cap 8] [--delay-ms 40] [--body-bytes 2048] [--admin-port 0] [--grace-ms 50]
+ *      [--port 0] [--cap 8] [--delay-ms 40] [--body-bytes 2048] [--admin-port 0] [--grace-ms 0]
  *      [--tls-keystore FILE.p12 --tls-password PW] [--ignore-stdin]
  * </pre>
  *
@@ -41,7 +41,7 @@ import io.connguard.testapps.common.Args;
 public final class HarborLikeServer {
 
     static final String USAGE = "HarborLikeServer [--port 0] [--cap 8] [--delay-ms 40] [--body-bytes 2048]"
-            + " [--admin-port 0] [--grace-ms 50] [--tls-keystore FILE.p12 --tls-password PW] [--ignore-stdin]";
+            + " [--admin-port 0] [--grace-ms 0] [--tls-keystore FILE.p12 --tls-password PW] [--ignore-stdin]";
 
     private final Server server;
     private final ServerConnector main;
@@ -146,7 +146,7 @@ public final class HarborLikeServer {
                     args.integer("admin-port", 0, 0, 65535),
                     args.integer("cap", 8, 0, 1_000_000),
                     args.integer("delay-ms", 40, 0, 600_000),
-                    args.integer("grace-ms", 50, 0, 60_000),
+                    args.integer("grace-ms", 0, 0, 60_000),
                     args.integer("body-bytes", 2048, 0, 64 * 1024 * 1024),
                     args.string("tls-keystore", null),
                     args.string("tls-password", "changeit"));
