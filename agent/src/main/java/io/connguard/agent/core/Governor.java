@@ -408,17 +408,32 @@ public final class Governor {
             return HostLine.Offer.IDLE;
         }
         HostState h = lease.host;
-        lease.idlePool = pool;
-        HostLine.Offer o = h.slots.line().offerIdle(pool, pooled);
-        if (o == HostLine.Offer.HANDED_OVER) {
-            h.handOvers.increment();
-            if (lease.transition(Lease.IDLE, Lease.IN_USE)) {
+        // Out of IDLE while the line decides: the waiter it is handed to may run before this
+        // returns, and a head planning a reclaim must not find it idle then.
+        if (!lease.transition(Lease.IDLE, Lease.IN_USE)) {
+            return HostLine.Offer.IDLE; // reclaimed meanwhile: the pool's taken() check drops it
+        }
+        h.idle.decrementAndGet();
+        HostLine.Offer o = HostLine.Offer.IDLE;
+        try {
+            o = h.slots.line().offerIdle(pool, pooled);
+        } finally {
+            if (o == HostLine.Offer.IDLE) {
+                lease.idlePool = pool;
+                if (lease.transition(Lease.IN_USE, Lease.IDLE)) {
+                    h.idle.incrementAndGet();
+                }
+            } else {
+                // Handed over, or to be closed by the caller (its close hook releases it in use).
                 lease.idleHandle = null;
                 lease.idleCloser = null;
-                h.idle.decrementAndGet();
+                lease.idlePool = null;
+                if (o == HostLine.Offer.HANDED_OVER) {
+                    h.handOvers.increment();
+                } else {
+                    h.reclaimed.increment();
+                }
             }
-        } else if (o == HostLine.Offer.CLOSE) {
-            h.reclaimed.increment();
         }
         return o;
     }

@@ -49,6 +49,57 @@ class GovernorHandOverTest {
     }
 
     @Test
+    void aConnectionHandedOverIsNeverReclaimedWhileAnotherThreadReclaimsIdleOnes() throws Exception {
+        Governor g = governor(1, 5_000);
+        HostState h = g.host("h", 80);
+        Object pool = new Object();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread reclaimer = new Thread(() -> {
+            while (!stop.get()) {
+                g.reclaimIdle(h);
+            }
+        });
+        reclaimer.start();
+        int handedOver = 0;
+        try {
+            for (int i = 0; i < 300; i++) {
+                Object socket = new Object();
+                assertThat(g.beforeConnect(socket, "h", 80, 0, true)).isSameAs(Governor.ACQUIRED);
+                CompletableFuture<Object> waiter = CompletableFuture.supplyAsync(() -> {
+                    Object got = g.awaitConnection("h", 80, pool, 0);
+                    g.endAwait();
+                    return got;
+                });
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (h.slots.queued() == 0 && System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+                Object client = new Object();
+                java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+                g.idle(socket, client, c -> closed.set(true));
+                HostLine.Offer o = g.offerIdle(socket, pool, client);
+                if (o == HostLine.Offer.HANDED_OVER) {
+                    handedOver++;
+                    assertThat(waiter.get(5, TimeUnit.SECONDS)).isSameAs(client);
+                    Thread.sleep(0, 50_000);
+                    assertThat(closed).as("handed over, then reclaimed (round %d)", i).isFalse();
+                    g.closed(socket);
+                } else {
+                    // reclaimed between idle and the offer: its close gives the waiter the slot
+                    assertThat(o).isEqualTo(HostLine.Offer.IDLE);
+                    g.closed(socket);
+                    assertThat(waiter.get(5, TimeUnit.SECONDS)).isNull();
+                }
+                assertThat(h.open()).isZero();
+            }
+        } finally {
+            stop.set(true);
+            reclaimer.join();
+        }
+        assertThat(handedOver).isPositive();
+    }
+
+    @Test
     void aSlotTakenForAPoolRequestIsUsedByItsConnectAndNotTakenTwice() {
         Governor g = governor(1, 100);
         assertThat(g.awaitConnection("h", 80, new Object(), 0)).isNull();
