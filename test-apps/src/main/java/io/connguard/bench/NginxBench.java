@@ -27,11 +27,16 @@ import io.connguard.testapps.server.Nginx;
 /**
  * The issue-13 storm against a real nginx, as a whole-process benchmark: {@link PullStorm} in a
  * child JVM against a private {@link Nginx} ({@code worker_processes 2}, {@code limit_conn <cap>}
- * refused with 401), in two variants measured in the same run, alternated round by round:
+ * refused with 401), in variants measured in the same run, rotated round by round:
  * <ul>
  *   <li><b>agent</b>: {@code threads} pullers, the agent with {@code CONNGUARD_HOST_LIMITS=127.0.0.1=<cap>};</li>
  *   <li><b>ideal</b>: no agent and only {@code cap} pullers doing the same number of GETs in all, so
- *       never more than {@code cap} connections: what a storm at the cap should cost.</li>
+ *       never more than {@code cap} connections: what a storm at the cap should cost;</li>
+ *   <li><b>own-queue</b> (with {@code --variants}): no agent, {@code threads} pullers that take a fair
+ *       semaphore of {@code cap} permits around each GET: the best the application could do by hand
+ *       with as many threads as the agent run, so what those threads cost apart from the agent;</li>
+ *   <li><b>agent-cap-threads</b> (with {@code --variants}): the agent at the cap with only
+ *       {@code cap} pullers, which never wait: the agent's hooks apart from waiting.</li>
  * </ul>
  * nginx proxies the blobs to Debian's {@code docker-registry} ({@link RegistryBackend}, as in the
  * issue; {@code --backend static}: nginx serves them itself, which reproduces the connection churn
@@ -48,6 +53,7 @@ import io.connguard.testapps.server.Nginx;
  *      [--agent agent/target/connguard-agent.jar] [--java &lt;java or JDK home&gt;] [--rounds 2]
  *      [--clients urlconnection,httpclient-per-thread] (or httpclient-shared) [--transports http,tls]
  *      [--cap 8] [--threads 48] [--requests 27] [--workers 2] [--backend registry|static] [--keep-logs &lt;dir&gt;]
+ *      [--variants ideal,agent] (also own-queue, agent-cap-threads) [--warm-up-ms 0]
  * </pre>
  * Every process it starts (nginx, the client JVMs) listens and connects on 127.0.0.1 only, has a
  * time limit and is stopped by its PID.
@@ -55,9 +61,9 @@ import io.connguard.testapps.server.Nginx;
 public final class NginxBench {
 
     private static final Set<String> VALUE_OPTIONS = Set.of("--agent", "--java", "--rounds", "--clients",
-            "--transports", "--cap", "--threads", "--requests", "--workers", "--keep-logs", "--backend");
+            "--transports", "--cap", "--threads", "--requests", "--workers", "--keep-logs", "--backend", "--variants", "--warm-up-ms");
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(180);
-    private static final List<String> VARIANTS = List.of("ideal", "agent");
+    private static final List<String> ALL_VARIANTS = List.of("ideal", "agent", "own-queue", "agent-cap-threads");
     /** What a shutdown hook must end, by PID, if this JVM is stopped mid-run. */
     private static final Set<Nginx> LIVE_SERVERS = ConcurrentHashMap.newKeySet();
     private static final Set<Process> LIVE_CLIENTS = ConcurrentHashMap.newKeySet();
@@ -78,6 +84,9 @@ public final class NginxBench {
     private final Path keepLogs;
     /** The registry nginx proxies the blobs to; null: nginx serves them itself. */
     private RegistryBackend registry;
+    private List<String> variants = List.of("ideal", "agent");
+    /** &gt; 0: each client first GETs every blob once, then pauses this long before the measured storm. */
+    private int warmUpMs;
     private Nginx.Upstream upstream;
     private int runs;
 
@@ -109,6 +118,13 @@ public final class NginxBench {
                 List.of("urlconnection", "httpclient-per-thread"), PullStorm.KINDS, "--clients");
         List<String> transports = PairedForks.list(args.string("--transports", null), List.of("http", "tls"),
                 List.of("http", "tls"), "--transports");
+        List<String> variants = PairedForks.list(args.string("--variants", null), List.of("ideal", "agent"),
+                ALL_VARIANTS, "--variants");
+        if (!variants.contains("ideal")) {
+            System.err.println("NginxBench: --variants must include ideal (the ratios are against it)");
+            System.exit(2);
+            return;
+        }
         int rounds = Math.max(1, args.integer("--rounds", 2));
         String keep = args.string("--keep-logs", null);
         Path work = Files.createTempDirectory("connguard-nginx-bench");
@@ -136,6 +152,8 @@ public final class NginxBench {
                 System.err.println("NginxBench: --backend must be registry or static, got '" + backend + "'");
                 System.exit(2);
             }
+            bench.variants = variants;
+            bench.warmUpMs = Math.max(0, args.integer("--warm-up-ms", 0));
             bench.run(argv, clients, transports, rounds);
         } finally {
             if (bench.registry != null) {
@@ -159,7 +177,7 @@ public final class NginxBench {
         for (int round = 0; round < rounds; round++) {
             for (String transport : transports) {
                 for (String client : clients) {
-                    List<String> order = new ArrayList<>(VARIANTS);
+                    List<String> order = new ArrayList<>(variants);
                     Collections.rotate(order, round);
                     for (String variant : order) {
                         Run r = storm(transport.equals("tls") ? certificate : null, client, variant, idealRequests);
@@ -181,7 +199,8 @@ public final class NginxBench {
 
     /** One storm against a fresh nginx: the client JVM with or without the agent, then nginx's access log. */
     private Run storm(Nginx.Certificate tls, String client, String variant, int idealRequests) throws Exception {
-        boolean withAgent = variant.equals("agent");
+        boolean withAgent = variant.startsWith("agent");
+        boolean fewThreads = variant.equals("ideal") || variant.equals("agent-cap-threads");
         Path dir = work.resolve("nginx-" + (++runs));
         try (Nginx nginx = Nginx.start(dir, new Nginx.Config(workers, cap, tls, upstream))) {
             LIVE_SERVERS.add(nginx);
@@ -194,8 +213,14 @@ public final class NginxBench {
                 cmd.addAll(tls.clientProperties());
             }
             cmd.addAll(List.of("-cp", classPath, PullStorm.class.getName(), "--kind", client, "--base", nginx.base(),
-                    "--threads", String.valueOf(withAgent ? threads : cap),
-                    "--requests", String.valueOf(withAgent ? requests : idealRequests)));
+                    "--threads", String.valueOf(fewThreads ? cap : threads),
+                    "--requests", String.valueOf(fewThreads ? idealRequests : requests)));
+            if (warmUpMs > 0) {
+                cmd.addAll(List.of("--warm-up-ms", String.valueOf(warmUpMs)));
+            }
+            if (variant.equals("own-queue")) {
+                cmd.addAll(List.of("--own-queue", String.valueOf(cap)));
+            }
             ProcessBuilder pb = new ProcessBuilder(cmd);
             // Nothing from this shell may change the children: no CONNGUARD_ setting but the cap, no JVM options.
             pb.environment().keySet().removeIf(k -> k.startsWith("CONNGUARD_") || k.equals("JAVA_TOOL_OPTIONS")
@@ -288,11 +313,11 @@ public final class NginxBench {
                 + " answered with anything but 200 (the client's own failures in brackets if they differ); kept:"
                 + " a puller's requests (after its first) on the same connection as its previous one.\n\n");
         md.append("| Transport | Client | Variant | wall ms | client CPU ms | client CPU µs/req | server CPU ms |"
-                + " connections | connections/req | reused | kept | refused | wall agent/ideal | client CPU agent/ideal |\n");
+                + " connections | connections/req | reused | kept | refused | wall / ideal | client CPU / ideal |\n");
         md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         results.forEach((transport, byClient) -> byClient.forEach((client, byVariant) -> {
             List<Run> ideal = byVariant.get("ideal");
-            for (String variant : VARIANTS) {
+            for (String variant : variants) {
                 List<Run> rs = byVariant.get(variant);
                 double wall = median(rs, r -> r.wallMs);
                 double cpu = median(rs, r -> r.cpuMs);
@@ -311,7 +336,7 @@ public final class NginxBench {
                         isIdeal ? "—" : ratio(rs, ideal, r -> r.cpuMs)));
             }
         }));
-        md.append("\nRatios: the median of the per-round ratios (agent run / ideal run of the same round), the"
+        md.append("\nRatios: the median of the per-round ratios (the variant's run / the ideal run of the same round), the"
                 + " per-round values in brackets. The issue's goal: within 1.1x wall and 1.2x CPU, 0 refused.\n");
         return md.toString();
     }

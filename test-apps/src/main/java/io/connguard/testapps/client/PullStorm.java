@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,7 +59,7 @@ public final class PullStorm {
     public static final List<String> KINDS = List.of("urlconnection", "httpclient-shared", "httpclient-per-thread",
             "okhttp-shared", "apache4-shared", "apache5-shared");
     static final String USAGE = "PullStorm --kind " + String.join("|", KINDS) + " --base http(s)://127.0.0.1:PORT"
-            + " [--threads 48] [--requests 27] [--request-timeout-ms 30000] [--deadline-ms 120000] [--jmx]";
+            + " [--threads 48] [--requests 27] [--request-timeout-ms 30000] [--deadline-ms 120000] [--own-queue N] [--warm-up-ms 0] [--jmx]";
 
     /** One GET of a path; returns the status after reading the body whole. */
     private interface Getter {
@@ -75,10 +76,12 @@ public final class PullStorm {
         int requests;
         int timeoutMs;
         int deadlineMs;
+        int ownQueue;
+        int warmUpMs;
         boolean jmx;
         try {
             Args args = Args.parse(argv, Set.of("kind", "base", "threads", "requests", "request-timeout-ms",
-                    "deadline-ms"), Set.of("jmx"));
+                    "deadline-ms", "own-queue", "warm-up-ms"), Set.of("jmx"));
             kind = args.required("kind");
             if (!KINDS.contains(kind)) {
                 throw new Args.UsageException("--kind must be one of " + String.join("|", KINDS));
@@ -88,12 +91,14 @@ public final class PullStorm {
             requests = args.integer("requests", 27, 1, 1_000_000);
             timeoutMs = args.integer("request-timeout-ms", 30_000, 1, Integer.MAX_VALUE);
             deadlineMs = args.integer("deadline-ms", 120_000, 1, Integer.MAX_VALUE);
+            ownQueue = args.integer("own-queue", 0, 0, 4096);
+            warmUpMs = args.integer("warm-up-ms", 0, 0, 60_000);
             jmx = args.flag("jmx");
         } catch (Args.UsageException e) {
             Args.exitWithUsage("PullStorm", USAGE, e);
             return;
         }
-        run(kind, base, threads, requests, timeoutMs, deadlineMs);
+        run(kind, base, threads, requests, timeoutMs, deadlineMs, ownQueue, warmUpMs);
         if (jmx) {
             JmxDump.print(System.out, 5_000);
         }
@@ -101,8 +106,16 @@ public final class PullStorm {
         System.exit(0);
     }
 
-    private static void run(String kind, String base, int threads, int requests, int timeoutMs, int deadlineMs)
-            throws InterruptedException {
+    /**
+     * @param ownQueue &gt; 0: each GET holds one of that many permits of a fair semaphore (the
+     *                 application queueing by hand, for comparison with the agent's line)
+     * @param warmUpMs &gt; 0: before the storm, one GET of every blob on the first puller's client,
+     *                 then a pause this long, so that one-off costs (class loading, an agent's
+     *                 class rewriting in the background, JIT) fall outside the measured storm
+     */
+    private static void run(String kind, String base, int threads, int requests, int timeoutMs, int deadlineMs,
+            int ownQueue, int warmUpMs) throws InterruptedException {
+        Semaphore queue = ownQueue > 0 ? new Semaphore(ownQueue, true) : null;
         List<String> blobs = Nginx.blobPaths();
         HttpClient shared = kind.equals("httpclient-shared") ? newClient(timeoutMs) : null;
         OkHttpClient okShared = kind.equals("okhttp-shared") ? newOkHttpClient(timeoutMs) : null;
@@ -115,6 +128,7 @@ public final class PullStorm {
         Map<String, AtomicInteger> reasons = new ConcurrentHashMap<>();
         CountDownLatch go = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(threads);
+        Getter[] firstGetter = new Getter[1];
         for (int t = 0; t < threads; t++) {
             int id = t;
             Getter getter = switch (kind) {
@@ -130,13 +144,24 @@ public final class PullStorm {
                     yield (path, puller) -> httpClientGet(own, base + path, puller, timeoutMs, bytes);
                 }
             };
+            if (firstGetter[0] == null) {
+                firstGetter[0] = getter;
+            }
+            Getter inLine = queue == null ? getter : (path, puller) -> {
+                queue.acquire();
+                try {
+                    return getter.get(path, puller);
+                } finally {
+                    queue.release();
+                }
+            };
             Thread worker = new Thread(() -> {
                 try {
                     go.await();
                     for (int i = 0; i < requests; i++) {
                         String reason;
                         try {
-                            int status = getter.get(blobs.get((id + i) % blobs.size()), String.valueOf(id));
+                            int status = inLine.get(blobs.get((id + i) % blobs.size()), String.valueOf(id));
                             statuses.computeIfAbsent(String.valueOf(status), s -> new AtomicInteger()).incrementAndGet();
                             reason = status == 200 ? null : "status=" + status;
                         } catch (Exception e) {
@@ -159,6 +184,10 @@ public final class PullStorm {
             worker.setDaemon(true);
             worker.start();
         }
+        if (warmUpMs > 0) {
+            warmUp(firstGetter[0], blobs, warmUpMs);
+            bytes.set(0);
+        }
         long cpuBefore = processCpuNanos();
         long start = System.nanoTime();
         go.countDown();
@@ -178,6 +207,17 @@ public final class PullStorm {
                 .map(e -> e.getKey() + ":" + e.getValue().get()).collect(Collectors.joining(","))
                 + " bytes=" + bytes.get() + " wallMs=" + wallMs + " cpuMs=" + cpuMs + " processCpuMs=" + processCpuMs);
         System.out.flush();
+    }
+
+    private static void warmUp(Getter getter, List<String> blobs, int pauseMs) throws InterruptedException {
+        for (String blob : blobs) {
+            try {
+                getter.get(blob, "-"); // "-": not a puller in the access log's sequences
+            } catch (Exception e) {
+                System.out.println("WARM-UP " + blob + ": " + e);
+            }
+        }
+        Thread.sleep(pauseMs);
     }
 
     /** The whole process's CPU time (all threads), in nanoseconds; -1 if the JVM cannot tell. */
