@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Steps 3 and 4 of the start-up order written down in {@link ConnGuardAgent}: runs only after the
@@ -51,7 +52,7 @@ final class AgentInstaller {
 
         Reaper reaper = new Reaper();
         AgentEvents events = new AgentEvents(reaper::start);
-        SlotStore store = new LocalSlotStore();
+        SlotStore store = new LocalSlotStore(TimeUnit.MILLISECONDS.toNanos(config.reclaimSettleMillis()));
         FleetCoordinator fleet = null;
         if (config.fleetEnabled()) {
             // Nothing here talks to Redis: the coordinator's thread starts with the first connect to a

@@ -54,6 +54,7 @@ import io.connguard.testapps.server.Nginx;
  *      [--clients urlconnection,httpclient-per-thread] (or httpclient-shared) [--transports http,tls]
  *      [--cap 8] [--threads 48] [--requests 27] [--workers 2] [--backend registry|static] [--keep-logs &lt;dir&gt;]
  *      [--variants ideal,agent] (also own-queue, agent-cap-threads) [--warm-up-ms 0]
+ *      [--agent-env CONNGUARD_NAME=value,...] (more settings for the agent runs)
  * </pre>
  * Every process it starts (nginx, the client JVMs) listens and connects on 127.0.0.1 only, has a
  * time limit and is stopped by its PID.
@@ -61,7 +62,7 @@ import io.connguard.testapps.server.Nginx;
 public final class NginxBench {
 
     private static final Set<String> VALUE_OPTIONS = Set.of("--agent", "--java", "--rounds", "--clients",
-            "--transports", "--cap", "--threads", "--requests", "--workers", "--keep-logs", "--backend", "--variants", "--warm-up-ms");
+            "--transports", "--cap", "--threads", "--requests", "--workers", "--keep-logs", "--backend", "--variants", "--warm-up-ms", "--agent-env");
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(180);
     private static final List<String> ALL_VARIANTS = List.of("ideal", "agent", "own-queue", "agent-cap-threads");
     /** What a shutdown hook must end, by PID, if this JVM is stopped mid-run. */
@@ -85,6 +86,8 @@ public final class NginxBench {
     /** The registry nginx proxies the blobs to; null: nginx serves them itself. */
     private RegistryBackend registry;
     private List<String> variants = List.of("ideal", "agent");
+    /** More settings for the agent runs ({@code CONNGUARD_X=v,CONNGUARD_Y=w}), e.g. to compare settle times. */
+    private Map<String, String> agentEnv = Map.of();
     /** &gt; 0: each client first GETs every blob once, then pauses this long before the measured storm. */
     private int warmUpMs;
     private Nginx.Upstream upstream;
@@ -154,6 +157,7 @@ public final class NginxBench {
             }
             bench.variants = variants;
             bench.warmUpMs = Math.max(0, args.integer("--warm-up-ms", 0));
+            bench.agentEnv = agentEnv(args.string("--agent-env", ""));
             bench.run(argv, clients, transports, rounds);
         } finally {
             if (bench.registry != null) {
@@ -227,6 +231,7 @@ public final class NginxBench {
                     || k.equals("JDK_JAVA_OPTIONS") || k.equals("_JAVA_OPTIONS"));
             if (withAgent) {
                 pb.environment().put("CONNGUARD_HOST_LIMITS", "127.0.0.1=" + cap);
+                pb.environment().putAll(agentEnv);
             }
             Path out = dir.resolve("client.out");
             Path err = dir.resolve("client.err");
@@ -299,7 +304,9 @@ public final class NginxBench {
                         : "proxied from Debian's docker-registry (one for the whole run)")
                 .append("; a fresh nginx per run\n");
         md.append("- agent: ").append(threads).append(" pullers x ").append(requests).append(" sequential GETs = ")
-                .append(total).append(", `CONNGUARD_HOST_LIMITS=127.0.0.1=").append(cap).append("`; ideal: ")
+                .append(total).append(", `CONNGUARD_HOST_LIMITS=127.0.0.1=").append(cap).append("`")
+                .append(agentEnv.entrySet().stream().map(e -> ", `" + e.getKey() + "=" + e.getValue() + "`")
+                        .collect(Collectors.joining())).append("; ideal: ")
                 .append(cap).append(" pullers x ").append(idealRequests).append(" GETs, no agent\n");
         md.append(String.format(Locale.ROOT, "- %d round(s), the variants' order alternated every round; %.1f minutes"
                 + " in all; %d CPUs", rounds, minutes, Runtime.getRuntime().availableProcessors()));
@@ -359,6 +366,22 @@ public final class NginxBench {
         double med = xs.length % 2 == 1 ? xs[xs.length / 2] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2;
         return String.format(Locale.ROOT, "%.2f (%s)", med,
                 per.stream().map(d -> String.format(Locale.ROOT, "%.2f", d)).collect(Collectors.joining(", ")));
+    }
+
+    private static Map<String, String> agentEnv(String list) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String item : list.split(",")) {
+            if (item.isBlank()) {
+                continue;
+            }
+            int eq = item.indexOf('=');
+            if (eq <= 0 || !item.startsWith("CONNGUARD_")) {
+                System.err.println("NginxBench: --agent-env takes CONNGUARD_NAME=value,..., got '" + item + "'");
+                System.exit(2);
+            }
+            env.put(item.substring(0, eq).trim(), item.substring(eq + 1).trim());
+        }
+        return env;
     }
 
     private static Map<String, String> keyValues(String line) {

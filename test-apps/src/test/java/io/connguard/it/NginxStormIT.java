@@ -2,6 +2,7 @@ package io.connguard.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
@@ -98,6 +99,10 @@ class NginxStormIT {
         Nginx.AccessLog log = assertEveryRequestServed(out, TOTAL);
         assertThat(log.connections()).as("TCP connections nginx saw for %d requests from one shared pool at the cap"
                 + " (at most 4 x the cap): %s", TOTAL, log.describe()).isLessThanOrEqualTo(SHARED_POOL_MAX_CONNECTIONS);
+        Map<String, String> host = out.hostMBean(URI.create(server.base()).getPort())
+                .orElseThrow(() -> new AssertionError("no ConnGuard Host MBean for nginx's port:\n" + out.describe()));
+        assertThat(Long.parseLong(host.get("Reclaimed"))).as("JMX Reclaimed for %d requests from one shared pool"
+                + " (a small fraction: at most 2%%): %s", TOTAL, host).isLessThanOrEqualTo(TOTAL / 50);
     }
 
     @ParameterizedTest(name = "jdk{0}")
@@ -189,8 +194,12 @@ class NginxStormIT {
         if (server.config().tls() != null) {
             NginxServer.clientTrust().forEach(builder::jvmArg);
         }
-        return jvms.run(builder.main(PullStorm.class).args("--kind", kind, "--base", server.base(), "--threads", threads,
-                "--requests", requests, "--request-timeout-ms", 30_000, "--deadline-ms", 100_000));
+        builder.main(PullStorm.class).args("--kind", kind, "--base", server.base(), "--threads", threads,
+                "--requests", requests, "--request-timeout-ms", 30_000, "--deadline-ms", 100_000);
+        if (agent) {
+            builder.args("--jmx"); // the Host MBean's counters, after the storm
+        }
+        return jvms.run(builder);
     }
 
     /** The client got 200 for every request, and nginx logged as many requests, all 200. */

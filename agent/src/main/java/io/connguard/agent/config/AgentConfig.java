@@ -34,6 +34,7 @@ public final class AgentConfig {
     private final int maxPerHost;
     private final HostLimits hostLimits;
     private final long queueTimeoutMillis;
+    private final long reclaimSettleMillis;
     private final int queueMax;
     private final LogLevel logLevel;
     private final String logFile;
@@ -65,6 +66,7 @@ public final class AgentConfig {
         this.maxPerHost = (Integer) values.get(Setting.MAX_PER_HOST);
         this.hostLimits = (HostLimits) values.get(Setting.HOST_LIMITS);
         this.queueTimeoutMillis = (Long) values.get(Setting.QUEUE_TIMEOUT);
+        this.reclaimSettleMillis = (Long) values.get(Setting.RECLAIM_SETTLE);
         this.queueMax = (Integer) values.get(Setting.QUEUE_MAX);
         this.logLevel = (LogLevel) values.get(Setting.LOG_LEVEL);
         this.logFile = (String) values.get(Setting.LOG_FILE);
@@ -153,6 +155,11 @@ public final class AgentConfig {
 
     public int queueMax() {
         return queueMax;
+    }
+
+    /** How long a pooled connection must have been idle before it is reclaimed for another pool. */
+    public long reclaimSettleMillis() {
+        return reclaimSettleMillis;
     }
 
     /** How long a borrowed connection may sit held and idle before it is reported; 0 = never. */

@@ -22,6 +22,9 @@ public enum Setting {
     QUEUE_TIMEOUT(Kind.DURATION, "30s",
             "how long a connect over the limit waits for a slot (never longer than the caller's own connect timeout)"),
     QUEUE_MAX(Kind.COUNT, "1000", "most connects waiting per host; one more fails at once"),
+    RECLAIM_SETTLE(Kind.DURATION, "100ms",
+            "an idle pooled connection is closed for a waiter of another pool only once idle this long (see What"
+                    + " happens to a connect)"),
     LEAK_THRESHOLD(Kind.LEAK_THRESHOLD, "1m",
             "a connection borrowed from a pool, not returned and idle (no bytes read or written) this long is"
                     + " reported as a leak; off = never"),

@@ -841,6 +841,11 @@ public final class Governor {
         }
     }
 
+    /** Whether this thread may wait (it is no event loop a client module knows). */
+    public boolean mayWaitHere() {
+        return waitPolicy.mayWait(null, true);
+    }
+
     /**
      * Waits, at most {@code timeoutMillis}, until the connection a reclaim is closing is released,
      * so that a pool that handed it out meanwhile sees it closed. Never parks unboundedly.

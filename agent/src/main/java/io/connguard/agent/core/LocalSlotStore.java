@@ -10,9 +10,23 @@ import io.connguard.agent.core.line.HostLine;
  */
 public final class LocalSlotStore implements SlotStore {
 
+    private final long settleNanos;
+    private final long patienceNanos;
+
+    /** With the default settle time and patience ({@link HostLine#DEFAULT_SETTLE_NANOS}). */
+    public LocalSlotStore() {
+        this(HostLine.DEFAULT_SETTLE_NANOS);
+    }
+
+    /** Patience is 10 settle times, and at least {@link HostLine#DEFAULT_PATIENCE_NANOS}. */
+    public LocalSlotStore(long settleNanos) {
+        this.settleNanos = settleNanos;
+        this.patienceNanos = Math.max(HostLine.DEFAULT_PATIENCE_NANOS, 10 * settleNanos);
+    }
+
     @Override
     public HostSlots create(HostKey key, int limit) {
-        return new Slots(new HostLine(limit, Integer.MAX_VALUE));
+        return new Slots(new HostLine(limit, Integer.MAX_VALUE, settleNanos, patienceNanos));
     }
 
     private static final class Slots implements HostSlots {

@@ -46,7 +46,7 @@ class AgentConfigTest {
         assertThat(config.problems()).isEmpty();
         assertThat(config.refusesToStart()).isFalse();
         assertThat(config.describe()).isEqualTo(
-                "enabled=true maxPerHost=0 hostLimits=none queueTimeout=30s queueMax=1000 leakThreshold=1m"
+                "enabled=true maxPerHost=0 hostLimits=none queueTimeout=30s queueMax=1000 reclaimSettle=100ms leakThreshold=1m"
                         + " leakStacks=sampled retryMaxAttempts=5 retryStatuses=429,503 retryMethods=GET,HEAD"
                         + " retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s retryBudget=20 registryHosts=none"
                         + " logLevel=info logFile=stderr logFormat=text prometheusPort=0 prometheusHost=127.0.0.1 metricsBridge=true fleetRedis=none fleetLimits=none fleetName=default fleetLease=15s fleetFallbackLimit=2 strict=false");
@@ -85,7 +85,7 @@ class AgentConfigTest {
         assertThat(config.strict()).isTrue();
         assertThat(config.describe()).isEqualTo("enabled=false maxPerHost=8"
                 + " hostLimits=registry.example.com=20,*.corp.example:443=10,*=64"
-                + " queueTimeout=250ms queueMax=0 leakThreshold=2m leakStacks=all retryMaxAttempts=5"
+                + " queueTimeout=250ms queueMax=0 reclaimSettle=100ms leakThreshold=2m leakStacks=all retryMaxAttempts=5"
                 + " retryStatuses=429,503 retryMethods=GET,HEAD retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s"
                 + " retryBudget=20 registryHosts=none logLevel=debug logFile=/var/log/connguard.log logFormat=json"
                 + " prometheusPort=9464 prometheusHost=0.0.0.0 metricsBridge=false fleetRedis=none fleetLimits=none fleetName=default fleetLease=15s fleetFallbackLimit=2 strict=true");
@@ -268,7 +268,7 @@ class AgentConfigTest {
         assertThat(config.problems()).containsExactly("unknown setting " + UNKNOWN + "MAX_PERHOST (environment variable),"
                 + " ignored; did you mean CONNGUARD_MAX_PER_HOST? known settings: CONNGUARD_ENABLED,"
                 + " CONNGUARD_MAX_PER_HOST, CONNGUARD_HOST_LIMITS, CONNGUARD_QUEUE_TIMEOUT, CONNGUARD_QUEUE_MAX,"
-                + " CONNGUARD_LEAK_THRESHOLD, CONNGUARD_LEAK_STACKS, CONNGUARD_RETRY_MAX_ATTEMPTS,"
+                + " CONNGUARD_RECLAIM_SETTLE, CONNGUARD_LEAK_THRESHOLD, CONNGUARD_LEAK_STACKS, CONNGUARD_RETRY_MAX_ATTEMPTS,"
                 + " CONNGUARD_RETRY_STATUSES, CONNGUARD_RETRY_METHODS, CONNGUARD_RETRY_BACKOFF,"
                 + " CONNGUARD_RETRY_MAX_BACKOFF, CONNGUARD_RETRY_AFTER_MAX, CONNGUARD_RETRY_BUDGET,"
                 + " CONNGUARD_REGISTRY_HOSTS, CONNGUARD_LOG_LEVEL, CONNGUARD_LOG_FILE, CONNGUARD_LOG_FORMAT,"
@@ -290,13 +290,13 @@ class AgentConfigTest {
                 "unknown setting connguard.max_per_host (system property), ignored; did you mean"
                         + " connguard.max.per.host? known settings: connguard.enabled, connguard.max.per.host,"
                         + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
-                        + " connguard.leak.threshold, connguard.leak.stacks, " + RETRY_PROPERTIES
+                        + " connguard.reclaim.settle, connguard.leak.threshold, connguard.leak.stacks, " + RETRY_PROPERTIES
                         + "connguard.log.level, connguard.log.file, connguard.log.format, connguard.prometheus.port,"
                         + " connguard.prometheus.host, connguard.metrics.bridge, connguard.fleet.redis, connguard.fleet.limits, connguard.fleet.name, connguard.fleet.lease, connguard.fleet.fallback.limit, connguard.strict",
                 "unknown setting connguard.queue.timout (system property), ignored; did you mean"
                         + " connguard.queue.timeout? known settings: connguard.enabled, connguard.max.per.host,"
                         + " connguard.host.limits, connguard.queue.timeout, connguard.queue.max,"
-                        + " connguard.leak.threshold, connguard.leak.stacks, " + RETRY_PROPERTIES
+                        + " connguard.reclaim.settle, connguard.leak.threshold, connguard.leak.stacks, " + RETRY_PROPERTIES
                         + "connguard.log.level, connguard.log.file, connguard.log.format, connguard.prometheus.port,"
                         + " connguard.prometheus.host, connguard.metrics.bridge, connguard.fleet.redis, connguard.fleet.limits, connguard.fleet.name, connguard.fleet.lease, connguard.fleet.fallback.limit, connguard.strict");
     }

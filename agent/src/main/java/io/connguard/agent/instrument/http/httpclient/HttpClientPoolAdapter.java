@@ -29,11 +29,10 @@ import java.util.Optional;
 final class HttpClientPoolAdapter extends PoolAdapter {
 
     /**
-     * Reclaims a pooled connection through its own {@code HttpConnection.close()}, so the client
-     * forgets it too (closing only the channel would leave it in the client's set of open
-     * connections for good).
+     * The longest a reclaim waits for the server to close its side of a half-closed connection;
+     * a loopback or LAN server needs well under 1 ms (as {@code GracefulClose} for sockets).
      */
-    private static final Governor.PooledCloser CLOSE_HTTP_CONNECTION = HttpClientPoolAdapter::closeHttpConnection;
+    private static final long SERVER_CLOSE_MILLIS = 100;
 
     private static final String HTTP_CONNECTION = "jdk.internal.net.http.HttpConnection";
 
@@ -57,7 +56,7 @@ final class HttpClientPoolAdapter extends PoolAdapter {
     @Override
     public Object idle(Object pooled) throws Throwable {
         governor.returnedToPool(pooled);
-        return governor.idle(channel(pooled), pooled, CLOSE_HTTP_CONNECTION);
+        return governor.idle(channel(pooled), pooled, this::reclaim);
     }
 
     @Override
@@ -215,6 +214,29 @@ final class HttpClientPoolAdapter extends PoolAdapter {
             channel = h;
         }
         return (SocketChannel) h.invokeExact(httpConnection);
+    }
+
+    /**
+     * Reclaims a pooled connection so that the server has seen the close before its slot moves (a
+     * server counting open connections would otherwise count it and its replacement together):
+     * where this thread may wait, it half-closes the channel; the server closes its side, and the
+     * pool's own cleanup trigger (which watches idle connections for end of stream) closes the
+     * connection, whose close hook releases the slot. Bounded by {@link #SERVER_CLOSE_MILLIS}.
+     * Then, or at once on an event loop, it closes it through its own {@code HttpConnection.close()},
+     * so the client forgets it too (closing only the channel would leave it in the client's set of
+     * open connections for good); closing a closed connection does nothing.
+     */
+    private void reclaim(Object pooled) throws Throwable {
+        SocketChannel ch = channel(pooled);
+        if (ch != null && ch.isOpen() && governor.mayWaitHere()) {
+            try {
+                ch.shutdownOutput();
+                governor.awaitReleased(ch, SERVER_CLOSE_MILLIS);
+            } catch (java.io.IOException e) {
+                // closed meanwhile, or not connected: close it as usual
+            }
+        }
+        closeHttpConnection(pooled);
     }
 
     /** {@code jdk.internal.net.http.HttpConnection.close()}: how the client itself closes a connection. */
