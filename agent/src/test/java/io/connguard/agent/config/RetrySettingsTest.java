@@ -135,4 +135,17 @@ class RetrySettingsTest {
         assertThat(c.retryHost("good.example", 443)).isTrue();
         assertThat(c.retryHost("api.example.com", 443)).isFalse();
     }
+
+    @Test
+    void aWordForEveryHostIsReportedWithTheStarToWriteInstead() {
+        for (String word : new String[] {"all", "TRUE", "yes", "off"}) {
+            AgentConfig c = env("CONNGUARD_RETRY_HOSTS", word);
+            assertThat(c.problems()).as(word).singleElement().satisfies(p -> assertThat(p)
+                    .startsWith("CONNGUARD_RETRY_HOSTS (connguard.retry.hosts): invalid entry '" + word + "'")
+                    .contains("* names every host"));
+            assertThat(c.retryHost(word, 443)).isFalse();
+            assertThat(c.retryHost("api.example.com", 443)).as(word + ": the default, no host").isFalse();
+        }
+        assertThat(env("CONNGUARD_RETRY_HOSTS", "all.example.com,allegro").problems()).as("host names").isEmpty();
+    }
 }
