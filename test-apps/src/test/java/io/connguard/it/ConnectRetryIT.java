@@ -35,6 +35,9 @@ import io.connguard.testapps.client.RetryApp;
  * client's connect error (the JDK HttpClient's own immediate second connect is refused as well).
  * With {@code CONNGUARD_RETRY_MAX_ATTEMPTS=2} and a port that never opens, the caller gets its
  * client's usual connect exception and the log one {@code connect refused after 2 attempts} line.
+ * These runs name 127.0.0.1 in {@code CONNGUARD_RETRY_HOSTS}: by default only a host with a cap or
+ * a name is retried, and a refused connect to any other fails at once, as without the agent, while
+ * a capped port of the same host is still retried until it opens.
  */
 class ConnectRetryIT {
 
@@ -93,6 +96,7 @@ class ConnectRetryIT {
             plan.step(step(client + "-never", client, "GET", "http://127.0.0.1:" + port + "/never?sig=" + RetryIT.QUERY_SECRET));
         }
         RetryRun run = new RetryRun(jvms.run(jvms.java(17).agent()
+                .env("CONNGUARD_RETRY_HOSTS", "127.0.0.1")
                 .env("CONNGUARD_RETRY_MAX_ATTEMPTS", String.valueOf(NEVER_MAX_ATTEMPTS))
                 .env("CONNGUARD_RETRY_BACKOFF", "20ms")
                 .env("CONNGUARD_RETRY_MAX_BACKOFF", "100ms")
@@ -123,6 +127,72 @@ class ConnectRetryIT {
         });
         soft.assertThat(run.stderr()).as("no query string in the log").doesNotContain(RetryIT.QUERY_SECRET);
         soft.assertAll();
+    }
+
+    /**
+     * Issue 14 item 8: with neither a cap nor a name for its port, a refused connect fails at once
+     * as without the agent (its client's connect error, before the port opens: no back-off, no
+     * retry counted or logged), while in the same JVM a port capped in {@code CONNGUARD_HOST_LIMITS}
+     * is retried until it opens. All clients, one JVM, each warmed up first (its first request
+     * waits for the agent's class rewriting).
+     */
+    @Test
+    void aRefusedConnectToAHostNobodyCappedOrNamedFailsAtOnce() throws Exception {
+        try (LateServers servers = new LateServers()) {
+            LateServer warm = servers.add("warm");
+            warm.open();
+            RetryRun.Plan plan = new RetryRun.Plan();
+            Map<String, LateServer> uncapped = new LinkedHashMap<>();
+            Map<String, LateServer> capped = new LinkedHashMap<>();
+            List<String> limits = new ArrayList<>();
+            for (String client : RetryRun.CLIENTS.keySet()) {
+                LateServer plain = servers.add(client + "-uncapped");
+                LateServer cap = servers.add(client + "-capped");
+                uncapped.put(client, plain);
+                capped.put(client, cap);
+                limits.add("127.0.0.1:" + cap.port + "=16");
+                plan.step(step(client + "-warmup", client, "GET", warm.url()))
+                        .step(step(plain.step, client, "GET", plain.url()))
+                        .step(step(cap.step, client, "GET", cap.url()));
+            }
+            JvmProcess process = jvms.java(17).agent()
+                    .env("CONNGUARD_HOST_LIMITS", String.join(",", limits))
+                    .env("CONNGUARD_RETRY_MAX_ATTEMPTS", String.valueOf(LATE_MAX_ATTEMPTS))
+                    .env("CONNGUARD_RETRY_BACKOFF", "50ms")
+                    .env("CONNGUARD_RETRY_MAX_BACKOFF", "200ms")
+                    .main(RetryApp.class).args("--plan", plan.text(), "--jmx").start();
+            RetryRun run = servers.watch(process);
+
+            SoftAssertions soft = new SoftAssertions();
+            for (String client : RetryRun.CLIENTS.keySet()) {
+                soft.assertThat(run.request(client + "-warmup").status()).as(client + "-warmup: status").isEqualTo(200);
+                LateServer plain = uncapped.get(client);
+                String what = plain.step + " (agent, port neither capped nor named)";
+                RetryRun.Req req = run.request(plain.step);
+                soft.assertThat(req.error()).as(what + ": " + req).isNotNull();
+                soft.assertThat(req.connectFailure()).as(what + ": a ConnectException in the chain: " + req).isTrue();
+                soft.assertThat(req.error()).as(what + ": the client's usual connect exception")
+                        .startsWith(CONNECT_EXCEPTION.getOrDefault(client, "?"));
+                soft.assertThat(req.ms()).as(what + ": ms until it failed (the port opens after " + OPEN_AFTER_MS
+                        + " ms; retried, it would have waited for that)").isLessThan(OPEN_AFTER_MS);
+                soft.assertThat(plain.requests.get()).as(what + ": requests the late server got").isZero();
+                soft.assertThat(run.agentLines(plain.step)).as(what + ": no retry logged")
+                        .noneMatch(l -> l.contains("retry ["));
+                run.jmxDelta(plain.step, "Retries").ifPresent(n ->
+                        soft.assertThat(n).as(what + ": JMX Retries (fewer than 2 attempts)").isZero());
+
+                LateServer cap = capped.get(client);
+                String cappedWhat = cap.step + " (agent, port capped)";
+                RetryRun.Req cappedReq = run.request(cap.step);
+                soft.assertThat(cappedReq.error()).as(cappedWhat + ": the request failed").isNull();
+                soft.assertThat(cappedReq.status()).as(cappedWhat + ": status, after the port opened").isEqualTo(200);
+                soft.assertThat(cap.requests.get()).as(cappedWhat + ": requests the late server got").isEqualTo(1);
+                Optional<Long> retries = run.jmxDelta(cap.step, "Retries");
+                soft.assertThat(retries).as(cappedWhat + ": JMX Retries of the host " + run.stepJmx(cap.step)).isPresent();
+                retries.ifPresent(r -> soft.assertThat(r).as(cappedWhat + ": JMX Retries (connect retries made)").isPositive());
+            }
+            soft.assertAll();
+        }
     }
 
     private static Map<String, Object> step(String name, String client, String method, String url) {
@@ -156,6 +226,7 @@ class ConnectRetryIT {
                         .step(step(post.step, client, "POST", post.url()));
             }
             JvmProcess process = jvms.java(jdk).agent()
+                    .env("CONNGUARD_RETRY_HOSTS", "127.0.0.1")
                     .env("CONNGUARD_RETRY_MAX_ATTEMPTS", String.valueOf(LATE_MAX_ATTEMPTS))
                     .env("CONNGUARD_RETRY_BACKOFF", "50ms")
                     .env("CONNGUARD_RETRY_MAX_BACKOFF", "200ms")

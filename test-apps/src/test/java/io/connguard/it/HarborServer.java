@@ -33,6 +33,7 @@ final class HarborServer implements BeforeAllCallback, AfterAllCallback, BeforeE
     private final int cap;
     private final int delayMs;
     private final boolean tls;
+    private final String role;
     private JvmProcess process;
     private int port;
     private ServerAdmin admin;
@@ -44,9 +45,15 @@ final class HarborServer implements BeforeAllCallback, AfterAllCallback, BeforeE
 
     /** With {@code tls}, the server speaks HTTPS with a certificate from {@link TlsMaterial}. */
     HarborServer(int cap, int delayMs, boolean tls) {
+        this(cap, delayMs, tls, "");
+    }
+
+    /** {@code role} tells the logs of two servers of one class with the same cap and delay apart. */
+    HarborServer(int cap, int delayMs, boolean tls, String role) {
         this.cap = cap;
         this.delayMs = delayMs;
         this.tls = tls;
+        this.role = role;
     }
 
     int port() {
@@ -107,7 +114,8 @@ final class HarborServer implements BeforeAllCallback, AfterAllCallback, BeforeE
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         // One class may have several servers (ClientContract): the name tells their logs apart.
-        String name = context.getRequiredTestClass().getSimpleName() + "-server-cap" + cap + "-delay" + delayMs;
+        String name = context.getRequiredTestClass().getSimpleName() + "-server" + (role.isEmpty() ? "" : "-" + role)
+                + "-cap" + cap + "-delay" + delayMs;
         Object[] args = {"--port", 0, "--admin-port", 0, "--cap", cap, "--delay-ms", delayMs};
         if (tls) {
             args = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of(

@@ -122,7 +122,8 @@ class LateAttachIT {
         round(app, dir, 1, SERVER.refuseUrl("late-before", "fail=2&status=503"));
         assertThat(resultLine(app, 1)).as("refusals passed on without the agent").contains("ok=1 failed=2");
 
-        AgentCli attach = AgentCli.run(CLI_TIMEOUT, "attach", app.pid(), "CONNGUARD_RETRY_MAX_ATTEMPTS=3");
+        AgentCli attach = AgentCli.run(CLI_TIMEOUT, "attach", app.pid(), "CONNGUARD_RETRY_MAX_ATTEMPTS=3",
+                "CONNGUARD_RETRY_HOSTS=127.0.0.1");
         assertThat(attach.exitCode).as("%s", attach).isZero();
         round(app, dir, 2, SERVER.refuseUrl("late-after", "fail=2&status=503"));
         assertThat(resultLine(app, 2)).as("refusals retried after the attach").contains("ok=3 failed=0");

@@ -39,9 +39,10 @@ import io.connguard.testapps.registry.RegistryPull;
  *
  * <ul>
  *   <li>Without the agent, pulls fail: nginx's refusals reach the callers (measured: 24-31 of 36).</li>
- *   <li>With the agent, its limits switched off and its retries on (back-off
- *       {@value #BACKOFF} to {@value #MAX_BACKOFF}, {@value #MAX_ATTEMPTS} attempts; the 401 case
- *       with {@code CONNGUARD_REGISTRY_HOSTS} naming nginx), no pull fails, although nginx's
+ *   <li>With the agent, its limits switched off and its retries on for nginx, named in
+ *       {@code CONNGUARD_RETRY_HOSTS} (back-off {@value #BACKOFF} to {@value #MAX_BACKOFF},
+ *       {@value #MAX_ATTEMPTS} attempts; the 401 case with {@code CONNGUARD_REGISTRY_HOSTS} naming
+ *       nginx too), no pull fails, although nginx's
  *       access log shows that it refused requests (measured: 163-222 refusals per storm), and every
  *       JVM's Host MBean counts retries and no exhausted one. Tuned for that on 2 busy cores: a
  *       thread that got in keeps its slot from request to request over keep-alive, so a refused
@@ -49,8 +50,8 @@ import io.connguard.testapps.registry.RegistryPull;
  *       3-5 s here at load 15-25). 20 attempts with back-off capped at 2 s give about 15 s; with 3
  *       pulls per thread, 15 attempts and a 1 s cap (about 7.5 s) a request was occasionally
  *       refused to the end ({@code retry [exhausted]}), as the agent should then report.</li>
- *   <li>With the agent but without {@code CONNGUARD_REGISTRY_HOSTS}, nginx's 401 is passed on:
- *       pulls fail and nothing is retried.</li>
+ *   <li>With the agent but without {@code CONNGUARD_REGISTRY_HOSTS} (nginx still named in
+ *       {@code CONNGUARD_RETRY_HOSTS}), nginx's 401 is passed on: pulls fail and nothing is retried.</li>
  *   <li>The normal authentication flow passes untouched: clients that first ask anonymously (three
  *       pulls per JVM, each starting with {@code GET /v2/} without credentials) get the registry's
  *       own {@code 401} with its {@code WWW-Authenticate: Basic} challenge, exactly one anonymous
@@ -199,8 +200,9 @@ class RegistryIT {
     }
 
     /**
-     * The 401 rule is the registry's only: with the agent but without {@code CONNGUARD_REGISTRY_HOSTS},
-     * nginx's challenge-less 401 to a request with credentials is an ordinary answer, passed on.
+     * The 401 rule is the registry's only: with the agent but without {@code CONNGUARD_REGISTRY_HOSTS}
+     * (nginx is in {@code CONNGUARD_RETRY_HOSTS}: its 429 and 503 would be retried), nginx's
+     * challenge-less 401 to a request with credentials is an ordinary answer, passed on.
      */
     @Test
     void withTheAgentA401FromAHostNotNamedARegistryIsPassedOn() throws Exception {
@@ -327,7 +329,9 @@ class RegistryIT {
                 b.agent()
                         .env("CONNGUARD_RETRY_BACKOFF", BACKOFF)
                         .env("CONNGUARD_RETRY_MAX_BACKOFF", MAX_BACKOFF)
-                        .env("CONNGUARD_RETRY_MAX_ATTEMPTS", MAX_ATTEMPTS);
+                        .env("CONNGUARD_RETRY_MAX_ATTEMPTS", MAX_ATTEMPTS)
+                        // No limits here: nginx is retried because it is named.
+                        .env("CONNGUARD_RETRY_HOSTS", "127.0.0.1:" + rig.nginxPort());
                 if (registryHosts) {
                     b.env("CONNGUARD_REGISTRY_HOSTS", "127.0.0.1:" + rig.nginxPort());
                 }

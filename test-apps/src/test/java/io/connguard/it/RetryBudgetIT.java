@@ -43,6 +43,7 @@ class RetryBudgetIT {
     void retriesBeyondTheBudgetAreNotMade() {
         String id = "b" + Long.toString(System.nanoTime(), 36);
         RetryRun run = new RetryRun(jvms.run(jvms.java(17).agent()
+                .env("CONNGUARD_RETRY_HOSTS", "127.0.0.1")
                 .env("CONNGUARD_RETRY_BUDGET", "10")
                 .env("CONNGUARD_RETRY_MAX_ATTEMPTS", String.valueOf(MAX_ATTEMPTS))
                 .env("CONNGUARD_RETRY_BACKOFF", "500ms")

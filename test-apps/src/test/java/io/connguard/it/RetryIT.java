@@ -11,6 +11,8 @@ import java.util.Optional;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.connguard.testapps.client.RetryApp;
 import io.connguard.testapps.server.RefusingHandler;
@@ -49,9 +51,15 @@ import io.connguard.testapps.server.RefusingHandler;
  * No other client here repeats a status.
  *
  * <p>The same plan without the agent (all clients in one JVM) shows that only the agent retries;
- * a JVM whose {@code CONNGUARD_REGISTRY_HOSTS} does not match 127.0.0.1:PORT shows that a
- * non-registry host's 401 is passed through, while its 503s are still retried. No log line ever
- * shows the credentials or the query string.
+ * a JVM whose {@code CONNGUARD_REGISTRY_HOSTS} does not match 127.0.0.1:PORT but whose
+ * {@code CONNGUARD_RETRY_HOSTS} does (by name, or {@code *}) shows that a non-registry host's 401
+ * is passed through, while its 503s are still retried. No log line ever shows the credentials or
+ * the query string.
+ *
+ * <p>Which hosts are retried at all: by default only those with a cap or a name. A JVM with neither
+ * registry nor retry hosts and {@code CONNGUARD_HOST_LIMITS} capping only a second server
+ * ({@link #CAPPED}) sees the first server's refusals exactly as without the agent and the capped
+ * one's retried.
  */
 class RetryIT {
 
@@ -68,6 +76,13 @@ class RetryIT {
 
     @RegisterExtension
     static final HarborServer SERVER = new HarborServer(0, 0);
+
+    /** A second refusing server, on its own port: the capped host of {@link #byDefaultOnlyACappedHostIsRetried}. */
+    @RegisterExtension
+    static final HarborServer CAPPED = new HarborServer(0, 0, false, "capped");
+
+    /** In the step names of requests to {@link #CAPPED}: {@code <client>-capped-<case>}. */
+    static final String CAPPED_TAG = "-capped";
 
     @RegisterExtension
     final Jvms jvms = new Jvms();
@@ -187,14 +202,60 @@ class RetryIT {
     }
 
     /**
-     * {@code CONNGUARD_REGISTRY_HOSTS} names other hosts (and 127.0.0.1 on another port): the
-     * Harbor-style 401s are passed through untouched, the 503s still retried. All clients, one JVM.
+     * {@code CONNGUARD_REGISTRY_HOSTS} names other hosts (and 127.0.0.1 on another port), and
+     * {@code CONNGUARD_RETRY_HOSTS} the server's host (by name, or every host with {@code *}, the
+     * default before issue 14): the Harbor-style 401s are passed through untouched, the 503s still
+     * retried. All clients, one JVM.
+     */
+    @ParameterizedTest(name = "CONNGUARD_RETRY_HOSTS={0}")
+    @ValueSource(strings = {"127.0.0.1", "*"})
+    void aNonRegistryHostsUnauthorizedIsPassedThrough(String retryHosts) {
+        runWithAgent(jvms, SERVER, 17, List.copyOf(RetryRun.CLIENTS.keySet()), List.of(Case.TWICE_503, Case.HEAD_503,
+                Case.ALWAYS_503, Case.REGISTRY_401_DB_NO_CHALLENGE, Case.REGISTRY_401_BLANK_CHALLENGE,
+                Case.REGISTRY_401_CHALLENGE_DB_BODY, Case.ANONYMOUS_401_NO_CHALLENGE),
+                "registry.example.com,*.corp.example,127.0.0.1:1", retryHosts, false);
+    }
+
+    /**
+     * Issue 14 item 8: attaching the agent changes nothing for a host nobody capped or named. One
+     * JVM, all clients, neither {@code CONNGUARD_REGISTRY_HOSTS} nor {@code CONNGUARD_RETRY_HOSTS},
+     * and {@code CONNGUARD_HOST_LIMITS} capping {@link #CAPPED}'s port only. {@link #SERVER}'s
+     * refusals reach the caller as without the agent: its 503 after exactly one request (two for
+     * Apache HttpClient 5, which repeats a 503 once by itself, with or without the agent), its 401
+     * at once, no retry logged or counted. {@link #CAPPED}'s 503s are retried by the agent as before.
      */
     @Test
-    void aNonRegistryHostsUnauthorizedIsPassedThrough() {
-        runWithAgent(17, List.copyOf(RetryRun.CLIENTS.keySet()), List.of(Case.TWICE_503, Case.REGISTRY_401_DB_NO_CHALLENGE,
-                Case.REGISTRY_401_BLANK_CHALLENGE, Case.REGISTRY_401_CHALLENGE_DB_BODY, Case.ANONYMOUS_401_NO_CHALLENGE),
-                "registry.example.com,*.corp.example,127.0.0.1:1", false);
+    void byDefaultOnlyACappedHostIsRetried() {
+        String prefix = "d" + Long.toString(System.nanoTime(), 36);
+        List<String> clients = List.copyOf(RetryRun.CLIENTS.keySet());
+        List<Case> uncapped = List.of(Case.TWICE_503, Case.HEAD_503, Case.ALWAYS_503, Case.REGISTRY_401_DB_NO_CHALLENGE);
+        List<Case> capped = List.of(Case.TWICE_503, Case.ALWAYS_503);
+        RetryRun.Plan plan = new RetryRun.Plan();
+        for (String client : clients) {
+            plan.step(warmup(SERVER, client, prefix));
+            uncapped.forEach(c -> plan.step(step(SERVER, client, "", c, prefix)));
+            capped.forEach(c -> plan.step(step(CAPPED, client, CAPPED_TAG, c, prefix)));
+        }
+        RetryRun run = new RetryRun(jvms.run(agentJvm(17, "")
+                .env("CONNGUARD_HOST_LIMITS", "127.0.0.1:" + CAPPED.port() + "=16")
+                .args("--plan", plan.text(), "--jmx")));
+
+        SoftAssertions soft = new SoftAssertions();
+        for (String client : clients) {
+            for (Case c : uncapped) {
+                check(soft, run, SERVER, client, "", c, prefix, true, false, false);
+                if (c.status == 503) {
+                    soft.assertThat(SERVER.refuseStats(prefix + "-" + client + "-" + c.step()).count())
+                            .as(client + "-" + c.step() + ": requests the server saw, as without the agent")
+                            .isEqualTo(c.nativeAttempts(client));
+                }
+            }
+            for (Case c : capped) {
+                check(soft, run, CAPPED, client, CAPPED_TAG, c, prefix, true, true, false);
+            }
+        }
+        checkNoSecretsLogged(soft, run);
+        soft.assertAll();
     }
 
     /**
@@ -227,6 +288,7 @@ class RetryIT {
             }
         }
         RetryRun run = new RetryRun(jvms.run(agentJvm(17, "")
+                .env("CONNGUARD_RETRY_HOSTS", "127.0.0.1")
                 .env("CONNGUARD_RETRY_METHODS", "GET,HEAD,PUT")
                 .env("CONNGUARD_RETRY_STATUSES", "502,503")
                 .args("--plan", plan.text(), "--jmx")));
@@ -262,16 +324,19 @@ class RetryIT {
         soft.assertAll();
     }
 
-    private void runWithAgent(int jdk, List<String> clients, List<Case> cases, String registryHosts, boolean registryHost) {
-        runWithAgent(jvms, SERVER, jdk, clients, cases, registryHosts, registryHost);
-    }
-
     /** These clients in one JVM with the agent: every case checked for each. */
     static void runWithAgent(Jvms jvms, HarborServer server, int jdk, List<String> clients, List<Case> cases,
                              String registryHosts, boolean registryHost) {
+        runWithAgent(jvms, server, jdk, clients, cases, registryHosts, "", registryHost);
+    }
+
+    /** As above, with {@code CONNGUARD_RETRY_HOSTS=retryHosts} too; the server's host is retried either way. */
+    static void runWithAgent(Jvms jvms, HarborServer server, int jdk, List<String> clients, List<Case> cases,
+                             String registryHosts, String retryHosts, boolean registryHost) {
         String prefix = "r" + Long.toString(System.nanoTime(), 36);
         RetryRun.Plan plan = plan(server, prefix, clients, cases);
-        RetryRun run = new RetryRun(jvms.run(agentJvm(jvms, jdk, registryHosts).args("--plan", plan.text(), "--jmx")));
+        RetryRun run = new RetryRun(jvms.run(agentJvm(jvms, jdk, registryHosts).env("CONNGUARD_RETRY_HOSTS", retryHosts)
+                .args("--plan", plan.text(), "--jmx")));
 
         SoftAssertions soft = new SoftAssertions();
         for (String client : clients) {
@@ -291,16 +356,20 @@ class RetryIT {
     static RetryRun.Plan plan(HarborServer server, String prefix, List<String> clients, List<Case> cases) {
         RetryRun.Plan plan = new RetryRun.Plan();
         for (String client : clients) {
-            Map<String, Object> warmup = new LinkedHashMap<>();
-            warmup.put("name", client + "-warmup");
-            warmup.put("client", client);
-            warmup.put("url", server.refuseUrl(prefix + "-" + client + "-warmup", "fail=0"));
-            plan.step(warmup);
+            plan.step(warmup(server, client, prefix));
             for (Case c : cases) {
-                plan.step(step(server, client, c, prefix));
+                plan.step(step(server, client, "", c, prefix));
             }
         }
         return plan;
+    }
+
+    private static Map<String, Object> warmup(HarborServer server, String client, String prefix) {
+        Map<String, Object> warmup = new LinkedHashMap<>();
+        warmup.put("name", client + "-warmup");
+        warmup.put("client", client);
+        warmup.put("url", server.refuseUrl(prefix + "-" + client + "-warmup", "fail=0"));
+        return warmup;
     }
 
     private JvmProcess.Builder agentJvm(int jdk, String registryHosts) {
@@ -317,12 +386,13 @@ class RetryIT {
                 .main(RetryApp.class);
     }
 
-    private static Map<String, Object> step(HarborServer server, String client, Case c, String prefix) {
+    /** The step {@code <client><tag>-<case>}, with the server id {@code <prefix>-<step>}. */
+    private static Map<String, Object> step(HarborServer server, String client, String tag, Case c, String prefix) {
         Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("name", client + "-" + c.step());
+        fields.put("name", client + tag + "-" + c.step());
         fields.put("client", client);
         fields.put("method", c.method);
-        fields.put("url", server.refuseUrl(prefix + "-" + client + "-" + c.step(), c.query()));
+        fields.put("url", server.refuseUrl(prefix + "-" + client + tag + "-" + c.step(), c.query()));
         if (c.auth) {
             fields.put("auth", AUTH);
         }
@@ -333,17 +403,29 @@ class RetryIT {
     /** Everything the caller, the server, the log and JMX must show for one case. */
     static void check(SoftAssertions soft, RetryRun run, HarborServer server, String client, Case c, String prefix,
                       boolean agent, boolean registryHost) {
-        String step = client + "-" + c.step();
+        check(soft, run, server, client, "", c, prefix, agent, true, registryHost);
+    }
+
+    /**
+     * As above, for the step {@code <client><tag>-<case>}; {@code hostRetried}: whether the agent
+     * retries the server's host at all (capped or named), else it must act as if it were not there.
+     */
+    static void check(SoftAssertions soft, RetryRun run, HarborServer server, String client, String tag, Case c,
+                      String prefix, boolean agent, boolean hostRetried, boolean registryHost) {
+        String step = client + tag + "-" + c.step();
         String id = prefix + "-" + step;
-        String what = step + " (" + (agent ? "agent" : "no agent") + (registryHost ? "" : ", not a registry host") + ")";
+        String what = step + " (" + (agent ? "agent" : "no agent") + (agent && !hostRetried ? ", host not retried" : "")
+                + (registryHost ? "" : ", not a registry host") + ")";
         RetryRun.Req req = run.request(step);
         HarborServer.RefuseStats seen = server.refuseStats(id);
-        int expectedStatus = c.expectedStatus(client, agent, registryHost);
-        int expectedCount = c.expectedCount(client, agent, registryHost);
-        boolean retried = agent && c.agentRetries(client, registryHost);
+        // Where the agent retries nothing, the caller and the server see what they see without it.
+        boolean retrying = agent && hostRetried;
+        int expectedStatus = c.expectedStatus(client, retrying, registryHost);
+        int expectedCount = c.expectedCount(client, retrying, registryHost);
+        boolean retried = retrying && c.agentRetries(client, registryHost);
         boolean head = c.method.equals("HEAD");
 
-        if (c.expectedError(client, agent, registryHost)) {
+        if (c.expectedError(client, retrying, registryHost)) {
             soft.assertThat(req.error()).as(what + ": HttpURLConnection fails on a blank challenge")
                     .contains("IllegalArgumentException");
             soft.assertThat(seen.count()).as(what + ": requests the server saw").isEqualTo(expectedCount);

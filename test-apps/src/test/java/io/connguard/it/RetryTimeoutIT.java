@@ -134,6 +134,7 @@ class RetryTimeoutIT {
 
     private JvmProcess.Builder agentJvm() {
         return jvms.java(17).agent()
+                .env("CONNGUARD_RETRY_HOSTS", "127.0.0.1")
                 .env("CONNGUARD_RETRY_BACKOFF", "20ms")
                 .env("CONNGUARD_RETRY_MAX_BACKOFF", "100ms")
                 .main(RetryApp.class);

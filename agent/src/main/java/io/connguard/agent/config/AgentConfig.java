@@ -49,6 +49,7 @@ public final class AgentConfig {
     private final long retryAfterMaxMillis;
     private final int retryBudgetPercent;
     private final HostLimits registryHosts;
+    private final HostLimits retryHosts;
     private final int prometheusPort;
     private final String prometheusHost;
     private final boolean metricsBridge;
@@ -83,6 +84,7 @@ public final class AgentConfig {
         this.retryAfterMaxMillis = (Long) values.get(Setting.RETRY_AFTER_MAX);
         this.retryBudgetPercent = (Integer) values.get(Setting.RETRY_BUDGET);
         this.registryHosts = (HostLimits) values.get(Setting.REGISTRY_HOSTS);
+        this.retryHosts = (HostLimits) values.get(Setting.RETRY_HOSTS);
         this.prometheusPort = (Integer) values.get(Setting.PROMETHEUS_PORT);
         this.prometheusHost = (String) values.get(Setting.PROMETHEUS_HOST);
         this.metricsBridge = (Boolean) values.get(Setting.METRICS_BRIDGE);
@@ -205,6 +207,14 @@ public final class AgentConfig {
     /** Whether {@code host:port} is named in {@code CONNGUARD_REGISTRY_HOSTS}. */
     public boolean registryHost(String host, int port) {
         return registryHosts.matches(host, port);
+    }
+
+    /**
+     * Whether {@code host:port} is named in {@code CONNGUARD_RETRY_HOSTS}: retried even without a
+     * cap and without being a registry ({@code *} names every host).
+     */
+    public boolean retryHost(String host, int port) {
+        return retryHosts.matches(host, port);
     }
 
     public LogLevel logLevel() {

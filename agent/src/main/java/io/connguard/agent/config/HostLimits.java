@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -33,6 +35,12 @@ public final class HostLimits {
     /** What one entry of a pattern list ({@code CONNGUARD_REGISTRY_HOSTS}) may look like. */
     static final String PATTERN_ACCEPTED = "host patterns: host, host:port, *.suffix, *.suffix:port, * or *:port"
             + " (IPv6 in brackets, e.g. [::1]:5000)";
+
+    /**
+     * Words a user may write for "every host" or "no host" in a list of patterns: valid host names,
+     * but in {@code CONNGUARD_RETRY_HOSTS=all} surely not meant as one, so they are reported.
+     */
+    private static final Set<String> WORDS = Set.of("all", "any", "every", "true", "yes", "on", "false", "no", "off");
 
     private static final int NONE = -1;
     private static final HostLimits EMPTY =
@@ -95,6 +103,8 @@ public final class HostLimits {
                 continue;
             }
             String error = patterns && entry.indexOf('=') >= 0 ? "a host pattern takes no '=limit'"
+                    : patterns && WORDS.contains(entry.toLowerCase(Locale.ROOT))
+                    ? "a word, not a host: * names every host, none no host"
                     : add(patterns ? entry + "=1" : entry, exact, suffixes, wildcard);
             if (error != null) {
                 problems.add(setting.displayName() + ": invalid entry " + Values.quote(entry)

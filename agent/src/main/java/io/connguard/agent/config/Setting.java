@@ -46,6 +46,8 @@ public enum Setting {
     REGISTRY_HOSTS(Kind.HOST_PATTERNS, "",
             "registries whose `401` is retried when it is a refusal, not a challenge, e.g."
                     + " `harbor.example.com,*.corp.example` (see Retries)"),
+    RETRY_HOSTS(Kind.HOST_PATTERNS, "",
+            "hosts retried besides capped ones and registries (by default the only ones); `*` = every host"),
     LOG_LEVEL(Kind.LOG_LEVEL, "info", "how much the agent logs"),
     LOG_FILE(Kind.LOG_FILE, "",
             "append the log lines to this file (created if missing; its directory must exist) instead of stderr;"

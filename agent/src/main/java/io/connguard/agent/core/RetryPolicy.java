@@ -9,10 +9,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.IntPredicate;
 
 /**
- * When to retry a refused request, and how long to wait: the retry settings and the hosts named
- * as registries, free of any client library. Each request under the
- * policy is a {@link RetryCall} from {@link #start}; the client glue asks it, at every refusal,
- * whether and when to try again.
+ * When to retry a refused request, and how long to wait: the retry settings, the hosts retried at
+ * all ({@link #retriesHost}) and the hosts named as registries, free of any client library. Each
+ * request under the policy is a {@link RetryCall} from {@link #start}; the client glue asks it, at
+ * every refusal, whether and when to try again.
  */
 public final class RetryPolicy {
 
@@ -27,7 +27,7 @@ public final class RetryPolicy {
         void budgetExceeded(RetryCall call, int retrying, int inFlight);
     }
 
-    /** Whether a host is named as a registry. */
+    /** Whether a host is named in a list of hosts (the registries, the hosts retried without a cap). */
     public interface HostMatcher {
         boolean matches(String host, int port);
     }
@@ -40,11 +40,12 @@ public final class RetryPolicy {
     private final long retryAfterMaxMillis;
     private final int budgetPercent;
     private final HostMatcher registries;
+    private final HostMatcher named;
     private final Listener listener;
 
     public RetryPolicy(int maxAttempts, IntPredicate statuses, Set<String> methods, long backoffMillis,
                        long maxBackoffMillis, long retryAfterMaxMillis, int budgetPercent, HostMatcher registries,
-                       Listener listener) {
+                       HostMatcher named, Listener listener) {
         this.maxAttempts = Math.max(1, maxAttempts);
         this.statuses = statuses;
         this.methods = Set.copyOf(methods);
@@ -53,6 +54,7 @@ public final class RetryPolicy {
         this.retryAfterMaxMillis = Math.max(0, retryAfterMaxMillis);
         this.budgetPercent = Math.max(0, budgetPercent);
         this.registries = registries;
+        this.named = named;
         this.listener = listener;
     }
 
@@ -76,6 +78,19 @@ public final class RetryPolicy {
 
     public boolean isRegistry(String host, int port) {
         return host != null && registries.matches(host, port);
+    }
+
+    /**
+     * Whether requests and connects to {@code host} are retried at all: it has a cap now (its own
+     * limit, or a share of a fleet-wide cap), it is a registry, or it is named to be retried (which
+     * may name every host). A host nobody capped or named is left alone: the agent attached for leak
+     * reports only, or for limits on other hosts, changes no answer and no connect failure of it,
+     * and a client's own retry rules for it stay the only ones.
+     */
+    public boolean retriesHost(HostState host) {
+        HostKey key = host.key();
+        return host.limit() > 0 || host.fleet() != null || isRegistry(key.host(), key.port())
+                || named.matches(key.host(), key.port());
     }
 
     /**

@@ -35,7 +35,8 @@ public final class Retries {
         this.governor = governor;
         this.policy = new RetryPolicy(config.retryMaxAttempts(), config::retryStatus, config.retryMethods(),
                 config.retryBackoffMillis(), config.retryMaxBackoffMillis(), config.retryAfterMaxMillis(),
-                config.retryBudgetPercent(), config::registryHost, new LogListener(config.retryBudgetPercent()));
+                config.retryBudgetPercent(), config::registryHost, config::retryHost,
+                new LogListener(config.retryBudgetPercent()));
         int bound = Clients.idBound(clients);
         this.names = new String[bound];
         this.glue = new RetryGlue[bound];
@@ -49,13 +50,19 @@ public final class Retries {
         return policy.enabled();
     }
 
-    /** Starts a request or connect to {@code host:port} under the policy; null when retries are off. */
+    /**
+     * Starts a request or connect to {@code host:port} under the policy; null when retries are off
+     * or the host is not one that is retried ({@link RetryPolicy#retriesHost}).
+     */
     public RetryCall start(int client, String host, int port, String method, boolean replayable, long deadlineNanos,
                     boolean counted) {
         if (!policy.enabled() || host == null || host.isEmpty() || port <= 0) {
             return null;
         }
         HostState h = governor.host(host, port);
+        if (!policy.retriesHost(h)) {
+            return null;
+        }
         return policy.start(h, clientName(client), method, replayable, deadlineNanos, counted);
     }
 

@@ -49,6 +49,7 @@ class AgentConfigTest {
                 "enabled=true maxPerHost=0 hostLimits=none queueTimeout=30s queueMax=1000 reclaimSettle=100ms leakThreshold=1m"
                         + " leakStacks=sampled retryMaxAttempts=5 retryStatuses=429,503 retryMethods=GET,HEAD"
                         + " retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s retryBudget=20 registryHosts=none"
+                        + " retryHosts=none"
                         + " logLevel=info logFile=stderr logFormat=text prometheusPort=0 prometheusHost=127.0.0.1 metricsBridge=true fleetRedis=none fleetLimits=none fleetName=default fleetLease=15s fleetFallbackLimit=2 strict=false");
         assertThat(AgentConfig.load(null, null).describe()).isEqualTo(config.describe());
     }
@@ -87,7 +88,7 @@ class AgentConfigTest {
                 + " hostLimits=registry.example.com=20,*.corp.example:443=10,*=64"
                 + " queueTimeout=250ms queueMax=0 reclaimSettle=100ms leakThreshold=2m leakStacks=all retryMaxAttempts=5"
                 + " retryStatuses=429,503 retryMethods=GET,HEAD retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s"
-                + " retryBudget=20 registryHosts=none logLevel=debug logFile=/var/log/connguard.log logFormat=json"
+                + " retryBudget=20 registryHosts=none retryHosts=none logLevel=debug logFile=/var/log/connguard.log logFormat=json"
                 + " prometheusPort=9464 prometheusHost=0.0.0.0 metricsBridge=false fleetRedis=none fleetLimits=none fleetName=default fleetLease=15s fleetFallbackLimit=2 strict=true");
         assertThat(config).hasToString(config.describe());
     }
@@ -271,7 +272,7 @@ class AgentConfigTest {
                 + " CONNGUARD_RECLAIM_SETTLE, CONNGUARD_LEAK_THRESHOLD, CONNGUARD_LEAK_STACKS, CONNGUARD_RETRY_MAX_ATTEMPTS,"
                 + " CONNGUARD_RETRY_STATUSES, CONNGUARD_RETRY_METHODS, CONNGUARD_RETRY_BACKOFF,"
                 + " CONNGUARD_RETRY_MAX_BACKOFF, CONNGUARD_RETRY_AFTER_MAX, CONNGUARD_RETRY_BUDGET,"
-                + " CONNGUARD_REGISTRY_HOSTS, CONNGUARD_LOG_LEVEL, CONNGUARD_LOG_FILE, CONNGUARD_LOG_FORMAT,"
+                + " CONNGUARD_REGISTRY_HOSTS, CONNGUARD_RETRY_HOSTS, CONNGUARD_LOG_LEVEL, CONNGUARD_LOG_FILE, CONNGUARD_LOG_FORMAT,"
                 + " CONNGUARD_PROMETHEUS_PORT, CONNGUARD_PROMETHEUS_HOST, CONNGUARD_METRICS_BRIDGE, CONNGUARD_FLEET_REDIS, CONNGUARD_FLEET_LIMITS, CONNGUARD_FLEET_NAME, CONNGUARD_FLEET_LEASE, CONNGUARD_FLEET_FALLBACK_LIMIT, CONNGUARD_STRICT");
         assertThat(config.refusesToStart()).isFalse();
         assertThat(config.describe()).isEqualTo(AgentConfig.defaults().describe());
@@ -279,7 +280,7 @@ class AgentConfigTest {
 
     private static final String RETRY_PROPERTIES = "connguard.retry.max.attempts, connguard.retry.statuses,"
             + " connguard.retry.methods, connguard.retry.backoff, connguard.retry.max.backoff,"
-            + " connguard.retry.after.max, connguard.retry.budget, connguard.registry.hosts, ";
+            + " connguard.retry.after.max, connguard.retry.budget, connguard.registry.hosts, connguard.retry.hosts, ";
 
     @Test
     void unknownSystemPropertyIsReportedWithASuggestion() {

@@ -32,8 +32,10 @@ class RetrySettingsTest {
         assertThat(c.retryAfterMaxMillis()).isEqualTo(30_000);
         assertThat(c.retryBudgetPercent()).isEqualTo(20);
         assertThat(c.registryHost("harbor.example.com", 443)).isFalse();
+        assertThat(c.retryHost("harbor.example.com", 443)).as("no host is retried by name").isFalse();
         assertThat(c.describe()).contains("retryMaxAttempts=5 retryStatuses=429,503 retryMethods=GET,HEAD"
-                + " retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s retryBudget=20 registryHosts=none");
+                + " retryBackoff=200ms retryMaxBackoff=10s retryAfterMax=30s retryBudget=20 registryHosts=none"
+                + " retryHosts=none");
     }
 
     @Test
@@ -96,5 +98,54 @@ class RetrySettingsTest {
         assertThat(c.problems()).anySatisfy(p -> assertThat(p).contains("takes no '=limit'"));
         assertThat(c.registryHost("good.example", 443)).isTrue();
         assertThat(c.registryHost("harbor.example.com", 443)).isFalse();
+    }
+
+    @Test
+    void retryHostsNameHostsLikeTheOtherListsAndAStarNamesEveryHost() {
+        AgentConfig named = env("CONNGUARD_RETRY_HOSTS", "api.example.com, *.corp.example:8080");
+        assertThat(named.problems()).isEmpty();
+        assertThat(named.retryHost("API.example.com", 443)).isTrue();
+        assertThat(named.retryHost("svc.corp.example", 8080)).isTrue();
+        assertThat(named.retryHost("svc.corp.example", 443)).isFalse();
+        assertThat(named.retryHost("example.com", 443)).isFalse();
+        assertThat(named.registryHost("api.example.com", 443)).as("a retried host is not a registry").isFalse();
+        assertThat(named.describe()).contains("retryHosts=api.example.com,*.corp.example:8080");
+
+        AgentConfig every = env("CONNGUARD_RETRY_HOSTS", "*");
+        assertThat(every.problems()).isEmpty();
+        assertThat(every.retryHost("anything.example", 8443)).isTrue();
+        assertThat(every.retryHost("127.0.0.1", 1)).isTrue();
+        assertThat(every.describe()).contains("retryHosts=*");
+
+        Properties p = new Properties();
+        p.setProperty("connguard.retry.hosts", "none");
+        AgentConfig off = AgentConfig.load(Map.of("CONNGUARD_RETRY_HOSTS", "*"), p);
+        assertThat(off.retryHost("anything.example", 8443)).as("the property wins; none names no host").isFalse();
+    }
+
+    @Test
+    void aBadRetryHostsEntryNamesTheSettingAndWhatIsAcceptedAndTheOthersApply() {
+        AgentConfig c = env("CONNGUARD_RETRY_HOSTS", "api.example.com=5,good.example, bad host");
+        assertThat(c.problems()).hasSize(2);
+        assertThat(c.problems()).allSatisfy(p -> assertThat(p).startsWith("CONNGUARD_RETRY_HOSTS (connguard.retry.hosts)")
+                .contains("expected host patterns: host, host:port, *.suffix, *.suffix:port, * or *:port")
+                .contains("entry ignored"));
+        assertThat(c.problems()).anySatisfy(p -> assertThat(p).contains("'api.example.com=5'").contains("takes no '=limit'"));
+        assertThat(c.problems()).anySatisfy(p -> assertThat(p).contains("'bad host'"));
+        assertThat(c.retryHost("good.example", 443)).isTrue();
+        assertThat(c.retryHost("api.example.com", 443)).isFalse();
+    }
+
+    @Test
+    void aWordForEveryHostIsReportedWithTheStarToWriteInstead() {
+        for (String word : new String[] {"all", "TRUE", "yes", "off"}) {
+            AgentConfig c = env("CONNGUARD_RETRY_HOSTS", word);
+            assertThat(c.problems()).as(word).singleElement().satisfies(p -> assertThat(p)
+                    .startsWith("CONNGUARD_RETRY_HOSTS (connguard.retry.hosts): invalid entry '" + word + "'")
+                    .contains("* names every host"));
+            assertThat(c.retryHost(word, 443)).isFalse();
+            assertThat(c.retryHost("api.example.com", 443)).as(word + ": the default, no host").isFalse();
+        }
+        assertThat(env("CONNGUARD_RETRY_HOSTS", "all.example.com,allegro").problems()).as("host names").isEmpty();
     }
 }

@@ -1,6 +1,9 @@
 package io.connguard.agent.core;
 
 import io.connguard.agent.text.Sentences;
+import io.connguard.agent.core.fleet.FleetBackend;
+import io.connguard.agent.core.fleet.FleetCoordinator;
+import io.connguard.agent.core.fleet.FleetSlotStore;
 import org.junit.jupiter.api.Test;
 
 import java.time.ZonedDateTime;
@@ -31,8 +34,14 @@ class RetryPolicyTest {
     private final Governor governor = new Governor((h, p) -> 0, new LocalSlotStore(), 200, 10, new Governor.Listener() { });
 
     private RetryPolicy policy(int attempts, long backoff, long maxBackoff, long retryAfterMax, int budget) {
+        return policy(attempts, backoff, maxBackoff, retryAfterMax, budget, (host, port) -> false);
+    }
+
+    /** {@code named}: the hosts retried without a cap, as {@code CONNGUARD_RETRY_HOSTS} names them. */
+    private RetryPolicy policy(int attempts, long backoff, long maxBackoff, long retryAfterMax, int budget,
+                               RetryPolicy.HostMatcher named) {
         return new RetryPolicy(attempts, s -> s == 429 || s == 503, Set.of("GET", "HEAD"), backoff, maxBackoff,
-                retryAfterMax, budget, (host, port) -> host.equals("registry.test"), listener);
+                retryAfterMax, budget, (host, port) -> host.equals("registry.test"), named, listener);
     }
 
     private RetryCall call(RetryPolicy p, String host, String method) {
@@ -237,5 +246,72 @@ class RetryPolicyTest {
             c.end();
         }
         assertThat(governor.host("j.test", 443).retries()).isZero();
+    }
+
+    // ---- which hosts are retried at all
+
+    @Test
+    void aHostNobodyCappedOrNamedIsNotRetried() {
+        Governor g = new Governor((h, p) -> h.equals("capped.test") ? 4 : 0, new LocalSlotStore(), 200, 10,
+                new Governor.Listener() { });
+        RetryPolicy p = policy(5, 10, 100, 30_000, 20,
+                (host, port) -> host.equals("named.test") || host.equals("port.test") && port == 8080);
+        assertThat(p.retriesHost(g.host("plain.test", 443))).as("neither capped nor named").isFalse();
+        assertThat(p.retriesHost(g.host("capped.test", 443))).as("capped").isTrue();
+        assertThat(p.retriesHost(g.host("registry.test", 443))).as("a registry").isTrue();
+        assertThat(p.retriesHost(g.host("named.test", 443))).as("named").isTrue();
+        assertThat(p.retriesHost(g.host("port.test", 8080))).as("named with its port").isTrue();
+        assertThat(p.retriesHost(g.host("port.test", 443))).as("named with another port").isFalse();
+    }
+
+    @Test
+    void aCapOnEveryHostOrEveryHostNamedRetriesEveryHost() {
+        Governor everyCapped = new Governor((h, p) -> 8, new LocalSlotStore(), 200, 10, new Governor.Listener() { });
+        assertThat(policy(5, 10, 100, 30_000, 20).retriesHost(everyCapped.host("plain.test", 443)))
+                .as("CONNGUARD_MAX_PER_HOST caps every host").isTrue();
+        assertThat(policy(5, 10, 100, 30_000, 20, (host, port) -> true).retriesHost(governor.host("plain.test", 443)))
+                .as("every host named (*)").isTrue();
+    }
+
+    @Test
+    void aCapSetOrRemovedAtRunTimeTurnsTheHostsRetriesOnAndOff() {
+        RetryPolicy p = policy(5, 10, 100, 30_000, 20);
+        HostState h = governor.host("runtime.test", 443);
+        assertThat(p.retriesHost(h)).isFalse();
+        governor.setLimit("runtime.test", 443, 3);
+        assertThat(p.retriesHost(h)).as("capped over JMX").isTrue();
+        governor.setLimit("runtime.test", 443, 0);
+        assertThat(p.retriesHost(h)).as("cap removed").isFalse();
+    }
+
+    @Test
+    void aFleetCapAloneMakesAHostRetried() {
+        FleetCoordinator fleet = new FleetCoordinator(new FleetBackend() {
+            @Override
+            public Sync sync(HostKey host, int cap, int held, int pending, int extra) {
+                return new Sync(pending + extra, held + pending + extra, 0);
+            }
+
+            @Override
+            public String describe() {
+                return "test store";
+            }
+        }, 2, 10_000, new FleetCoordinator.Events() {
+        }, r -> {
+            Thread t = new Thread(r);
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Governor g = new Governor((h, p) -> 0, new FleetSlotStore(new LocalSlotStore(),
+                    (h, p) -> h.equals("harbor.test") ? 8 : 0, fleet), 200, 10, new Governor.Listener() { });
+            RetryPolicy p = policy(5, 10, 100, 30_000, 20);
+            HostState harbor = g.host("harbor.test", 443);
+            assertThat(harbor.limit()).as("no local cap").isZero();
+            assertThat(p.retriesHost(harbor)).as("a fleet-wide cap only").isTrue();
+            assertThat(p.retriesHost(g.host("other.test", 443))).isFalse();
+        } finally {
+            fleet.stop();
+        }
     }
 }
