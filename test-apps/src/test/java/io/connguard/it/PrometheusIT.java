@@ -32,7 +32,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * {@code CONNGUARD_PROMETHEUS_PORT}: an application with the agent serves the agent's meters at
  * {@code http://127.0.0.1:<port>/metrics}. A storm through a limit of 2 with a short queue timeout
- * makes connects wait, time out and reclaim idle keep-alive connections; the scrape then says what
+ * makes requests wait, time out and take over keep-alive connections; the scrape then says what
  * JMX (through {@code status}) and the server say. A busy port is one clear line and the
  * application runs on, still governed; without the agent nothing listens.
  */
@@ -102,8 +102,10 @@ class PrometheusIT {
         assertThat(metrics.get("connguard_queue_size" + host)).isZero().isEqualTo(Double.parseDouble(jmx.get(5)));
         double timeouts = metrics.get("connguard_queue_timeouts_total" + host);
         assertThat(timeouts).as("connects timed out in line").isPositive().isEqualTo(Double.parseDouble(jmx.get(7)));
+        // One pool (the JDK's keep-alive cache) and a deadline shorter than the patience: its
+        // connections are handed over, never reclaimed (a reclaim here was the in-use reclaim bug).
         assertThat(metrics.get("connguard_connections_reclaimed_total" + host)).as("idle keep-alive connections reclaimed")
-                .isPositive().isEqualTo(Double.parseDouble(jmx.get(8)));
+                .isEqualTo(Double.parseDouble(jmx.get(8)));
         assertThat(metrics.get("connguard_connections_handed_over_total" + host))
                 .as("keep-alive connections handed straight to a waiting request").isPositive()
                 .isEqualTo(Double.parseDouble(jmx.get(9)));
