@@ -3,6 +3,7 @@ package io.connguard.agent;
 import io.connguard.agent.core.Governor;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.text.Sentences;
+import io.connguard.agent.threads.AgentThreads;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -18,9 +19,7 @@ final class Reaper implements Runnable {
 
     void start() {
         if (started.compareAndSet(false, true)) {
-            Thread t = new Thread(this, "connguard-reaper");
-            t.setDaemon(true);
-            t.start();
+            AgentThreads.start("connguard-reaper", this);
         }
     }
 

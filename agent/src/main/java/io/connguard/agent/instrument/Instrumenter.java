@@ -3,6 +3,7 @@ package io.connguard.agent.instrument;
 import io.connguard.agent.config.LogLevel;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.text.Sentences;
+import io.connguard.agent.threads.AgentThreads;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.AsmVisitorWrapper;
@@ -66,8 +67,7 @@ public final class Instrumenter {
             gate.initialize(inst, () -> build(instrumentations), onReady);
             return;
         }
-        Thread init = new Thread(() -> gate.initialize(inst, () -> build(instrumentations), onReady), "connguard-init");
-        init.setDaemon(true);
+        Thread init = AgentThreads.create("connguard-init", () -> gate.initialize(inst, () -> build(instrumentations), onReady));
         gate.setInitThread(init);
         init.start();
     }

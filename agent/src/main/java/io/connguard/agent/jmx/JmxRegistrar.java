@@ -5,6 +5,7 @@ import io.connguard.agent.core.HostState;
 import io.connguard.agent.core.fleet.FleetCoordinator;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.text.Sentences;
+import io.connguard.agent.threads.AgentThreads;
 
 import java.lang.management.ManagementFactory;
 import java.util.List;
@@ -46,8 +47,7 @@ public final class JmxRegistrar {
     public void hostAdded(HostState host) {
         pending.add(host);
         if (started.compareAndSet(false, true)) {
-            Thread t = new Thread(this::run, "connguard-jmx");
-            t.setDaemon(true);
+            Thread t = AgentThreads.create("connguard-jmx", this::run);
             thread = t;
             t.start();
         } else {

@@ -2,6 +2,7 @@ package io.connguard.agent.metrics;
 
 import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.text.Sentences;
+import io.connguard.agent.threads.AgentThreads;
 
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
@@ -127,8 +128,8 @@ public final class MetricsHub {
 
     private void start() {
         if (started.compareAndSet(false, true)) {
-            Thread t = new Thread(this::run, "connguard-metrics");
-            t.setDaemon(true); // the HTTP server's dispatcher thread inherits it: it never holds up exit
+            // A daemon: the HTTP server's dispatcher thread inherits it, and never holds up exit.
+            Thread t = AgentThreads.create("connguard-metrics", this::run);
             thread = t;
             t.start();
         }

@@ -6,6 +6,7 @@ import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.retry.Retries;
 import io.connguard.agent.retry.RetryGlue;
 import io.connguard.agent.text.Sentences;
+import io.connguard.agent.threads.AgentThreads;
 import io.connguard.bootstrap.ConnGuardHooks;
 
 import java.net.ConnectException;
@@ -26,7 +27,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Retries for {@code java.net.http.HttpClient}, sync and async, around
@@ -157,7 +157,7 @@ final class HttpClientRetry extends RetryGlue {
                 // While no request of it is pending the client lives only through its facade, which
                 // the caller may have dropped (fire and forget): hold it until the resend.
                 Object facade = facade(client);
-                CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS).execute(() -> {
+                AgentThreads.later(wait, () -> {
                     java.lang.ref.Reference.reachabilityFence(facade);
                     resend(a.number + 1);
                 });
