@@ -27,8 +27,9 @@ import java.util.concurrent.locks.LockSupport;
  * collector (released by {@link Governor#releaseCollected}, as the reaper does), a shared pool
  * whose connections go idle, are taken again, handed over to waiting requests, closed for the
  * head of the line or reclaimed (and whose close sometimes fails), borrows reported by the age
- * detector, and RuntimeExceptions, StackOverflowErrors and OutOfMemoryErrors thrown by the
- * Governor's own listener.
+ * detector, RuntimeExceptions, StackOverflowErrors and OutOfMemoryErrors thrown by the Governor's
+ * own listener, and StackOverflowErrors and OutOfMemoryErrors thrown by its stack capture between
+ * taking a slot and recording the lease.
  *
  * <p>The harness calls the Governor the way the hooks do: whatever a call throws is caught and
  * counted (as {@code ConnGuardHooks} catches it) and the application's operation goes on; a
@@ -44,7 +45,7 @@ class GovernorSoakTest {
     private static final String HOST = "soak.example";
     private static final int PORT = 443;
     private static final int LIMIT = 4;
-    private static final int QUEUE_MAX = 6;
+    private static final int QUEUE_MAX = 5;
     private static final long QUEUE_TIMEOUT_MILLIS = 2;
     private static final long ATTEMPTS = Long.getLong("connguard.soak.attempts", 1_000_000L);
     /** A run that takes longer than this stops early and fails (a lost slot makes every wait time out). */
@@ -52,6 +53,8 @@ class GovernorSoakTest {
 
     /** One in this many listener callbacks throws. */
     private static final int LISTENER_FAULT_ONE_IN = 16;
+    /** One in this many stack captures (one per connect that takes a slot) throws. */
+    private static final int STACK_FAULT_ONE_IN = 1_000;
     private static final Object POOL = "the shared pool";
     private static final PoolKind KIND = new PoolKind("soak", (key, pooled) -> key, null);
 
@@ -139,9 +142,34 @@ class GovernorSoakTest {
         }
     }
 
+    /**
+     * Stack capture that fails now and then, as a deep stack or a full heap would make it: between
+     * taking a slot and recording its lease.
+     */
+    static final class FaultyStacks extends StackPolicy {
+        private static final StackOverflowError SOE = new StackOverflowError("injected into stack capture");
+        private static final OutOfMemoryError OOM = new OutOfMemoryError("injected into stack capture");
+        final LongAdder thrown = new LongAdder();
+
+        FaultyStacks() {
+            super(StackMode.OFF);
+        }
+
+        @Override
+        Throwable capture() {
+            ThreadLocalRandom r = ThreadLocalRandom.current();
+            if (r.nextInt(STACK_FAULT_ONE_IN) != 0) {
+                return null;
+            }
+            thrown.increment();
+            throw r.nextBoolean() ? SOE : OOM;
+        }
+    }
+
     /** One soak run: the Governor under test, the simulated application, and what it saw. */
     static final class Run {
         final FaultyListener listener = new FaultyListener();
+        final FaultyStacks stacks = new FaultyStacks();
         final Governor g;
         final ConcurrentLinkedDeque<Conn> pool = new ConcurrentLinkedDeque<>();
         final ConcurrentLinkedQueue<Conn> toClose = new ConcurrentLinkedQueue<>();
@@ -181,8 +209,9 @@ class GovernorSoakTest {
             closed(c);
         };
 
-        Run(Governor g) {
-            this.g = g;
+        Run() {
+            this.g = new Governor((host, port) -> LIMIT, new LocalSlotStore(0), QUEUE_TIMEOUT_MILLIS, QUEUE_MAX,
+                    listener, (connection, blocking) -> true, stacks, 1, Refusal::toString);
         }
 
         void escaped(Throwable t) {
@@ -293,8 +322,9 @@ class GovernorSoakTest {
 
         void work(long attemptsWanted, long deadline) {
             ThreadLocalRandom r = ThreadLocalRandom.current();
+            int n = 0;
             while (!stop.get() && attempts.getAndIncrement() < attemptsWanted) {
-                if ((attempts.get() & 1023) == 0 && System.nanoTime() - deadline > 0) {
+                if ((++n & 255) == 0 && System.nanoTime() - deadline > 0) {
                     stop.set(true);
                     return;
                 }
@@ -507,13 +537,8 @@ class GovernorSoakTest {
         }
     }
 
-    static Governor governor(Governor.Listener listener) {
-        return new Governor((host, port) -> LIMIT, new LocalSlotStore(0), QUEUE_TIMEOUT_MILLIS, QUEUE_MAX, listener,
-                (connection, blocking) -> true, StackMode.OFF, 1, Refusal::toString);
-    }
-
     private static void soak(String name, long attemptsWanted, int threads, boolean virtual) throws Exception {
-        Run run = new Run(governor(new FaultyListener()));
+        Run run = new Run();
         try {
             run.g.host(HOST, PORT);
         } catch (Throwable t) {
@@ -553,6 +578,7 @@ class GovernorSoakTest {
                         + "  host: connects %,d, queue timeouts %,d, queue full %,d, reclaimed %,d, hand-overs %,d,"
                         + " garbage leaks %,d, age leaks %,d, waits %,d%n"
                         + "  listener: %,d calls, %,d faults (runtime %,d, stack overflow %,d, out of memory %,d);"
+                        + " caught by the Governor %,d; stack capture faults %,d;"
                         + " escaped the Governor: %,d (from beforeConnect %,d)%n"
                         + "  end: open %d, idle %d, leases %d, queued %d, available %d of %d, held %d,"
                         + " over-releases %d%n",
@@ -565,7 +591,8 @@ class GovernorSoakTest {
                 h.connects(), h.queueTimeouts(), h.queueFull(), h.reclaimed(), h.handOvers(), h.garbageLeaks(),
                 h.ageLeaks(), h.waits(),
                 run.listener.calls.sum(), run.listener.thrown.sum(), run.listener.byKind[0].sum(),
-                run.listener.byKind[1].sum(), run.listener.byKind[2].sum(), run.escaped.sum(),
+                run.listener.byKind[1].sum(), run.listener.byKind[2].sum(), run.g.listenerFailures(),
+                run.stacks.thrown.sum(), run.escaped.sum(),
                 run.escapedFromConnect.sum(),
                 h.open(), h.idle(), run.g.openCount(), line.queued(), line.available(), LIMIT, line.held(),
                 line.overReleases());
@@ -586,9 +613,15 @@ class GovernorSoakTest {
         s.assertThat(line.available()).as("available slots").isEqualTo(LIMIT);
         s.assertThat(line.overReleases()).as("slots given back twice").isZero();
         // The counters agree with what the application saw.
-        s.assertThat(run.escapedFromConnect.sum()).as("beforeConnect calls that threw (a listener's exception"
-                + " let the connect through ungoverned)").isZero();
-        s.assertThat(run.escaped.sum()).as("Governor calls that threw").isZero();
+        // Only a failed stack capture comes out of the Governor (its slot given back first, so the
+        // connect goes ahead ungoverned); nothing a listener throws does.
+        long stackFaults = run.stacks.thrown.sum();
+        s.assertThat(run.escapedFromConnect.sum()).as("beforeConnect calls that threw = failed stack captures")
+                .isEqualTo(stackFaults);
+        s.assertThat(run.escaped.sum()).as("Governor calls that threw = failed stack captures").isEqualTo(stackFaults);
+        s.assertThat(run.ungoverned.sum()).as("connects let through ungoverned = failed stack captures")
+                .isEqualTo(stackFaults);
+        s.assertThat(run.g.listenerFailures()).as("listener exceptions caught").isEqualTo(run.listener.thrown.sum());
         s.assertThat(h.connects()).as("Connects = connects that took a slot").isEqualTo(run.tracked.sum());
         s.assertThat(h.garbageLeaks()).as("garbage leaks = governed connections dropped unclosed")
                 .isEqualTo(run.dropped.sum());
@@ -603,6 +636,7 @@ class GovernorSoakTest {
                 .isEqualTo(run.closeOffers.sum() + run.closerCalls.sum());
         // The faults happened.
         s.assertThat(run.listener.byKind).as("listener faults of each kind").allMatch(a -> a.sum() > 0);
+        s.assertThat(stackFaults).as("stack capture faults").isPositive();
         s.assertThat(run.connectFailures.sum()).as("connect failures").isPositive();
         s.assertThat(run.refusedTimedOut.sum()).as("queue timeouts").isPositive();
         s.assertThat(run.dropped.sum()).as("connections dropped").isPositive();
