@@ -464,20 +464,29 @@ public final class Governor {
             return HostLine.Offer.IDLE; // reclaimed meanwhile: the pool's taken() check drops it
         }
         h.idle.decrementAndGet();
+        // Cleared before the line decides, and put back only if it stays ours: once handed over,
+        // the request that has it may return it to its pool (idle, with its own handle and closer)
+        // before the line's call returns here, and clearing them afterwards would leave an idle
+        // lease with no handle, whose reclaim then gave the slot back without closing the
+        // connection (still in its pool, and used again uncounted).
+        Object handle = lease.idleHandle;
+        PooledCloser closer = lease.idleCloser;
+        lease.idleHandle = null;
+        lease.idleCloser = null;
+        lease.idlePool = null;
         HostLine.Offer o = HostLine.Offer.IDLE;
         try {
             o = h.slots.line().offerIdle(pool, pooled);
         } finally {
             if (o == HostLine.Offer.IDLE) {
+                lease.idleHandle = handle;
+                lease.idleCloser = closer;
                 lease.idlePool = pool;
                 if (lease.transition(Lease.IN_USE, Lease.IDLE)) {
                     h.idle.incrementAndGet();
                 }
             } else {
                 // Handed over, or to be closed by the caller (its close hook releases it in use).
-                lease.idleHandle = null;
-                lease.idleCloser = null;
-                lease.idlePool = null;
                 if (o == HostLine.Offer.HANDED_OVER) {
                     h.handOvers.increment();
                 } else {

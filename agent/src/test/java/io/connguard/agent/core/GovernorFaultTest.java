@@ -2,6 +2,7 @@ package io.connguard.agent.core;
 
 import io.connguard.ConnectionLimitException;
 import io.connguard.agent.core.line.HostLine;
+import io.connguard.agent.core.line.Waiter;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.CompletableFuture;
@@ -274,6 +275,38 @@ class GovernorFaultTest {
                 .isSameAs(socket);
         g.closed(socket);
         assertAllFree(g, 1);
+    }
+
+    // ---- found by the soak test ----------------------------------------------------------------
+
+    @Test
+    void aConnectionHandedOverAndReturnedAtOnceKeepsItsIdleHandle() {
+        Governor g = governor(1, 5_000, new Governor.Listener() {
+        });
+        HostState h = g.host(HOST, PORT);
+        Object socket = new Object();
+        Object pool = "pool";
+        assertThat(g.beforeConnect(socket, HOST, PORT, 0, true)).isSameAs(Governor.ACQUIRED);
+        AtomicBoolean closedByReclaim = new AtomicBoolean();
+        // An asynchronous request of the same pool that, granted the connection, uses it and gives
+        // it back to its pool at once: on the offering thread, before offerIdle has returned.
+        Waiter quick = new Waiter(pool, System.nanoTime() + TimeUnit.SECONDS.toNanos(5)) {
+            @Override
+            protected void granted(Object outcome) {
+                g.idle(outcome, outcome, c -> {
+                    closedByReclaim.set(true);
+                    g.closed(c);
+                });
+            }
+        };
+        assertThat(h.slots.line().enqueue(quick)).as("waits: the slot is held").isNull();
+        assertThat(g.idle(socket, socket, c -> { })).isNotNull();
+        assertThat(g.offerIdle(socket, pool, socket)).isEqualTo(HostLine.Offer.HANDED_OVER);
+        assertThat(h.idle()).as("idle in the pool of the request that had it").isEqualTo(1);
+        assertThat(g.reclaimIdle(h)).isTrue();
+        assertThat(closedByReclaim).as("the reclaim closed the connection it gave the slot of").isTrue();
+        assertAllFree(g, 1);
+        assertThat(h.reclaimed()).isEqualTo(1);
     }
 
     @Test
