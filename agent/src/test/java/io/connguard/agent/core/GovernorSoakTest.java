@@ -45,7 +45,6 @@ class GovernorSoakTest {
     private static final String HOST = "soak.example";
     private static final int PORT = 443;
     private static final int LIMIT = 4;
-    private static final int QUEUE_MAX = 5;
     private static final long QUEUE_TIMEOUT_MILLIS = 2;
     private static final long ATTEMPTS = Long.getLong("connguard.soak.attempts", 1_000_000L);
     /** A run that takes longer than this stops early and fails (a lost slot makes every wait time out). */
@@ -209,8 +208,9 @@ class GovernorSoakTest {
             closed(c);
         };
 
-        Run() {
-            this.g = new Governor((host, port) -> LIMIT, new LocalSlotStore(0), QUEUE_TIMEOUT_MILLIS, QUEUE_MAX,
+        /** @param queueMax a little under the threads that may wait, so that the line is full now and then */
+        Run(int queueMax) {
+            this.g = new Governor((host, port) -> LIMIT, new LocalSlotStore(0), QUEUE_TIMEOUT_MILLIS, queueMax,
                     listener, (connection, blocking) -> true, stacks, 1, Refusal::toString);
         }
 
@@ -537,8 +537,9 @@ class GovernorSoakTest {
         }
     }
 
-    private static void soak(String name, long attemptsWanted, int threads, boolean virtual) throws Exception {
-        Run run = new Run();
+    private static void soak(String name, long attemptsWanted, int threads, int queueMax, boolean virtual)
+            throws Exception {
+        Run run = new Run(queueMax);
         try {
             run.g.host(HOST, PORT);
         } catch (Throwable t) {
@@ -666,12 +667,12 @@ class GovernorSoakTest {
 
     @Test
     void everySlotIsGivenBackExactlyOnceUnderFaultsOnPlatformThreads() throws Exception {
-        soak("platform", ATTEMPTS, 8, false);
+        soak("platform", ATTEMPTS, 8, 5, false);
     }
 
     @Test
     void everySlotIsGivenBackExactlyOnceUnderFaultsOnVirtualThreads() throws Exception {
         Assumptions.assumeTrue(virtualThreads(), "virtual threads need JDK 21+");
-        soak("virtual", Math.max(1, ATTEMPTS / 5), 64, true);
+        soak("virtual", Math.max(1, ATTEMPTS / 2), 8, 5, true); // the same shape, parked as virtual threads
     }
 }
