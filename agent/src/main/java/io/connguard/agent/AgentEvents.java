@@ -52,6 +52,12 @@ final class AgentEvents implements Governor.Listener, FleetCoordinator.Events {
     }
 
     @Override
+    public void listenerFailed(String callback, Throwable error) {
+        AgentLog.once(LogLevel.WARN, "listener:" + callback + ":" + error.getClass().getName(),
+                Sentences.listenerFailed(callback, error), error);
+    }
+
+    @Override
     public void hostAdded(HostState host) {
         if (!started) {
             started = true;

@@ -96,6 +96,14 @@ public final class Governor {
          */
         default void handleLeaked(HostState host, Borrow borrow, long heldMillis, boolean retired) {
         }
+
+        /**
+         * The callback named {@code callback} threw {@code error}; the Governor caught it and went
+         * on, its accounting untouched (see {@link Governor#listenerFailures}). Whatever this one
+         * throws is dropped.
+         */
+        default void listenerFailed(String callback, Throwable error) {
+        }
     }
 
     /**
@@ -1197,11 +1205,12 @@ public final class Governor {
             this.failures = failures;
         }
 
-        private void failed() {
+        private void failed(String callback, Throwable error) {
             try {
                 failures.incrementAndGet();
+                delegate.listenerFailed(callback, error);
             } catch (Throwable ignored) {
-                // a StackOverflowError on the way here: the count is the least of it
+                // it failed again (a StackOverflowError still on the way, no memory to log): dropped
             }
         }
 
@@ -1210,7 +1219,7 @@ public final class Governor {
             try {
                 delegate.hostAdded(host);
             } catch (Throwable t) {
-                failed();
+                failed("hostAdded", t);
             }
         }
 
@@ -1219,7 +1228,7 @@ public final class Governor {
             try {
                 delegate.leaked(host, lease, ageMillis);
             } catch (Throwable t) {
-                failed();
+                failed("leaked", t);
             }
         }
 
@@ -1228,7 +1237,7 @@ public final class Governor {
             try {
                 delegate.queueTimedOut(host, refusal);
             } catch (Throwable t) {
-                failed();
+                failed("queueTimedOut", t);
             }
         }
 
@@ -1237,7 +1246,7 @@ public final class Governor {
             try {
                 delegate.queueWaitEnded(host, waitedNanos, acquired);
             } catch (Throwable t) {
-                failed();
+                failed("queueWaitEnded", t);
             }
         }
 
@@ -1246,7 +1255,7 @@ public final class Governor {
             try {
                 delegate.queueFull(host, refusal);
             } catch (Throwable t) {
-                failed();
+                failed("queueFull", t);
             }
         }
 
@@ -1255,7 +1264,7 @@ public final class Governor {
             try {
                 delegate.ungoverned(host, threadName);
             } catch (Throwable t) {
-                failed();
+                failed("ungoverned", t);
             }
         }
 
@@ -1264,7 +1273,7 @@ public final class Governor {
             try {
                 delegate.reclaimFailed(host, error);
             } catch (Throwable t) {
-                failed();
+                failed("reclaimFailed", t);
             }
         }
 
@@ -1273,7 +1282,7 @@ public final class Governor {
             try {
                 delegate.leakSuspected(host, borrow, heldMillis, idleMillis);
             } catch (Throwable t) {
-                failed();
+                failed("leakSuspected", t);
             }
         }
 
@@ -1282,7 +1291,7 @@ public final class Governor {
             try {
                 delegate.leakReturned(host, borrow, heldMillis);
             } catch (Throwable t) {
-                failed();
+                failed("leakReturned", t);
             }
         }
 
@@ -1291,7 +1300,7 @@ public final class Governor {
             try {
                 delegate.handleLeaked(host, borrow, heldMillis, retired);
             } catch (Throwable t) {
-                failed();
+                failed("handleLeaked", t);
             }
         }
     }

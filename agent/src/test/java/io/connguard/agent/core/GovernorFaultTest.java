@@ -147,6 +147,13 @@ class GovernorFaultTest {
     private static final class ThrowingListener implements Governor.Listener {
         final boolean error;
         int calls;
+        final java.util.List<String> failed = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void listenerFailed(String callback, Throwable error) {
+            failed.add(callback + ": " + error.getMessage());
+            throw new IllegalStateException("and this one is dropped");
+        }
 
         ThrowingListener(boolean error) {
             this.error = error;
@@ -214,7 +221,9 @@ class GovernorFaultTest {
         assertThat(escaped).as("what the listener threw, out of close").isNull();
         g.closed(socket);
         assertAllFree(g, 1);
-        assertThat(g.listenerFailures()).isEqualTo(listener.calls);
+        assertThat(g.listenerFailures()).isEqualTo(listener.calls).isEqualTo(2);
+        assertThat(listener.failed).as("told what failed, to log it")
+                .containsExactly("leakSuspected: injected", "leakReturned: injected");
     }
 
     @Test
