@@ -5,6 +5,7 @@ import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.text.Sentences;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * The daemon thread of the leak detectors: gives back the slots of connections (and retires
@@ -15,12 +16,31 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class Reaper implements Runnable {
     volatile Governor governor;
     private final AtomicBoolean started = new AtomicBoolean();
+    private final Function<Runnable, Thread> threads;
 
+    Reaper() {
+        this(r -> new Thread(r, "connguard-reaper"));
+    }
+
+    /** With the thread maker given, so that a test can make the start fail. */
+    Reaper(Function<Runnable, Thread> threads) {
+        this.threads = threads;
+    }
+
+    /**
+     * Starts the thread once. If it cannot start (no thread to be had), the next call tries again:
+     * without it, connections dropped unclosed would never give their slots back.
+     */
     void start() {
         if (started.compareAndSet(false, true)) {
-            Thread t = new Thread(this, "connguard-reaper");
-            t.setDaemon(true);
-            t.start();
+            try {
+                Thread t = threads.apply(this);
+                t.setDaemon(true);
+                t.start();
+            } catch (Throwable e) {
+                started.set(false);
+                throw e;
+            }
         }
     }
 
