@@ -52,10 +52,19 @@ final class AgentEvents implements Governor.Listener, FleetCoordinator.Events {
     }
 
     @Override
+    public void listenerFailed(String callback, Throwable error) {
+        AgentLog.once(LogLevel.WARN, "listener:" + callback + ":" + error.getClass().getName(),
+                Sentences.listenerFailed(callback, error), error);
+    }
+
+    @Override
     public void hostAdded(HostState host) {
         if (!started) {
-            started = true;
+            // Marked started only once it ran: a reaper that could not start (an OutOfMemoryError
+            // when no thread can be had) is tried again with the next destination; marked before,
+            // it never was, and no connection dropped unclosed ever gave its slot back.
             onFirstHost.run();
+            started = true;
         }
         JmxRegistrar r = jmx;
         if (r != null) {

@@ -6,6 +6,7 @@ import io.connguard.agent.text.Sentences;
 import io.connguard.agent.threads.AgentThreads;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * The daemon thread of the leak detectors: gives back the slots of connections (and retires
@@ -16,10 +17,31 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class Reaper implements Runnable {
     volatile Governor governor;
     private final AtomicBoolean started = new AtomicBoolean();
+    private final Function<Runnable, Thread> threads;
 
+    Reaper() {
+        this(r -> AgentThreads.create("connguard-reaper", r));
+    }
+
+    /** With the thread maker given, so that a test can make the start fail. */
+    Reaper(Function<Runnable, Thread> threads) {
+        this.threads = threads;
+    }
+
+    /**
+     * Starts the thread once. If it cannot start (no thread to be had), the next call tries again:
+     * without it, connections dropped unclosed would never give their slots back.
+     */
     void start() {
         if (started.compareAndSet(false, true)) {
-            AgentThreads.start("connguard-reaper", this);
+            try {
+                Thread t = threads.apply(this);
+                t.setDaemon(true);
+                t.start();
+            } catch (Throwable e) {
+                started.set(false);
+                throw e;
+            }
         }
     }
 

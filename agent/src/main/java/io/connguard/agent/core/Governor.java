@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The policy core: per-destination slots, the FIFO line, idle reclaim and leak release. Pure Java,
@@ -95,6 +96,14 @@ public final class Governor {
          */
         default void handleLeaked(HostState host, Borrow borrow, long heldMillis, boolean retired) {
         }
+
+        /**
+         * The callback named {@code callback} threw {@code error}; the Governor caught it and went
+         * on, its accounting untouched (see {@link Governor#listenerFailures}). Whatever this one
+         * throws is dropped.
+         */
+        default void listenerFailed(String callback, Throwable error) {
+        }
     }
 
     /**
@@ -116,7 +125,9 @@ public final class Governor {
     private final SlotStore store;
     private final long queueTimeoutNanos;
     private final int queueMax;
+    /** The listener given, behind a guard: whatever it throws is counted here and goes no further. */
     private final Listener listener;
+    private final AtomicLong listenerFailures = new AtomicLong();
     private final WaitPolicy waitPolicy;
     private final Wording wording;
 
@@ -153,8 +164,15 @@ public final class Governor {
      */
     public Governor(LimitResolver limits, SlotStore store, long queueTimeoutMillis, int queueMax, Listener listener,
                     WaitPolicy waitPolicy, StackMode stackMode, long leakThresholdMillis, Wording wording) {
+        this(limits, store, queueTimeoutMillis, queueMax, listener, waitPolicy, new StackPolicy(stackMode),
+                leakThresholdMillis, wording);
+    }
+
+    /** With the {@link StackPolicy} given, so that tests can make a stack capture fail. */
+    Governor(LimitResolver limits, SlotStore store, long queueTimeoutMillis, int queueMax, Listener listener,
+             WaitPolicy waitPolicy, StackPolicy stacks, long leakThresholdMillis, Wording wording) {
         this.wording = wording;
-        this.stacks = new StackPolicy(stackMode);
+        this.stacks = stacks;
         this.leakThresholdNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, leakThresholdMillis));
         this.activityGranularityNanos = leakThresholdNanos / 16;
         this.waitPolicy = waitPolicy;
@@ -162,7 +180,7 @@ public final class Governor {
         this.store = store;
         this.queueTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(queueTimeoutMillis);
         this.queueMax = queueMax;
-        this.listener = listener;
+        this.listener = new GuardedListener(listener, listenerFailures);
     }
 
     /**
@@ -205,11 +223,11 @@ public final class Governor {
             if (r.refusal != null) {
                 return r.refusal;
             }
-            track(connection, h, residue);
+            track(connection, h, residue, false);
             return ACQUIRED;
         }
         if (h.slots.tryAcquireNow()) {
-            track(connection, h, residue);
+            track(connection, h, residue, false);
             return ACQUIRED;
         }
         return slowPath(connection, h, timeoutMillis, blocking, residue);
@@ -236,7 +254,7 @@ public final class Governor {
                     listener.ungoverned(h, Thread.currentThread().getName());
                     return NOTHING;
                 }
-                track(connection, h, residue);
+                track(connection, h, residue, false);
                 return ACQUIRED;
             }
             if (h.slots.queued() >= queueMax) {
@@ -260,6 +278,11 @@ public final class Governor {
             boolean acquired;
             try {
                 acquired = budget > 0 && h.slots.tryAcquire(budget);
+                if (acquired) {
+                    // Recorded before anything else can fail (a counter's allocation, a listener):
+                    // a slot taken is a lease, or given back by track itself.
+                    track(connection, h, residue, false);
+                }
             } catch (InterruptedException e) {
                 interruptedBefore = true;
                 return refused(refusal(h, Refusal.Reason.INTERRUPTED,
@@ -270,7 +293,17 @@ public final class Governor {
                 }
             }
             long waited = System.nanoTime() - start;
-            h.waitNanos.add(waited);
+            if (acquired) {
+                // Recorded: from here on the connect must see ACQUIRED, or its failure would give
+                // nothing back and the lease would later look like a leak.
+                try {
+                    h.waitNanos.add(waited);
+                } catch (Throwable t) {
+                    // a counter's allocation failed: the statistic is the least of it
+                }
+            } else {
+                h.waitNanos.add(waited);
+            }
             if (!acquired) {
                 h.queueTimeouts.increment();
                 Refusal timedOut = refusal(h, Refusal.Reason.TIMED_OUT, TimeUnit.NANOSECONDS.toMillis(waited),
@@ -279,7 +312,6 @@ public final class Governor {
                 listener.queueWaitEnded(h, waited, false);
                 return refused(timedOut);
             }
-            track(connection, h, residue);
             listener.queueWaitEnded(h, waited, true);
             if (timeoutMillis > 0) {
                 long left = timeoutMillis - TimeUnit.NANOSECONDS.toMillis(waited);
@@ -291,19 +323,45 @@ public final class Governor {
         }
     }
 
-    private Lease track(Object connection, HostState h, java.io.Closeable residue) {
-        Lease lease = new Lease(connection, h, collected, System.currentTimeMillis(), Thread.currentThread().getName());
-        lease.stack = stacks.capture();
-        lease.residue = residue;
-        lease.lastActivityNanos = System.nanoTime();
-        // Visible to close() last, so a release never runs before the host counts the lease. A
-        // close racing with this (a watchdog closing a socket mid-connect) finds nothing, but
-        // then the real connect fails on the closed socket and connectFailed releases it.
-        h.leases.add(lease);
-        h.recordOpen();
-        h.connects.increment();
-        leases.put(lease, lease);
-        return lease;
+    /**
+     * Records the lease of a slot the caller has just taken. If anything throws before the lease is
+     * recorded (an {@code OutOfMemoryError} making the lease or a map entry, a
+     * {@code StackOverflowError} walking the stack for a leak report), the slot is given back here
+     * and the throwable rethrown: no lease would ever release it, and the hook that catches the
+     * throwable lets the connect through ungoverned.
+     *
+     * @param unconnected counted before its connect ({@link #claimReservation})
+     */
+    private Lease track(Object connection, HostState h, java.io.Closeable residue, boolean unconnected) {
+        Lease lease = null;
+        boolean opened = false;
+        try {
+            lease = new Lease(connection, h, collected, System.currentTimeMillis(), Thread.currentThread().getName());
+            lease.stack = stacks.capture();
+            lease.residue = residue;
+            lease.lastActivityNanos = System.nanoTime();
+            lease.unconnected = unconnected;
+            // Visible to close() last, so a release never runs before the host counts the lease. A
+            // close racing with this (a watchdog closing a socket mid-connect) finds nothing, but
+            // then the real connect fails on the closed socket and connectFailed releases it.
+            h.open.incrementAndGet();
+            opened = true; // from here on, release(lease) undoes everything, exactly once
+            h.recordPeak();
+            h.leases.add(lease);
+            leases.put(lease, lease);
+            h.connects.increment();
+            return lease;
+        } catch (Throwable t) {
+            if (opened) {
+                release(lease); // unless a close that found it released it already
+            } else {
+                if (lease != null) {
+                    lease.clear();
+                }
+                h.slots.release();
+            }
+            throw t;
+        }
     }
 
     /** The connect that {@link #beforeConnect} let through failed. */
@@ -414,20 +472,29 @@ public final class Governor {
             return HostLine.Offer.IDLE; // reclaimed meanwhile: the pool's taken() check drops it
         }
         h.idle.decrementAndGet();
+        // Cleared before the line decides, and put back only if it stays ours: once handed over,
+        // the request that has it may return it to its pool (idle, with its own handle and closer)
+        // before the line's call returns here, and clearing them afterwards would leave an idle
+        // lease with no handle, whose reclaim then gave the slot back without closing the
+        // connection (still in its pool, and used again uncounted).
+        Object handle = lease.idleHandle;
+        PooledCloser closer = lease.idleCloser;
+        lease.idleHandle = null;
+        lease.idleCloser = null;
+        lease.idlePool = null;
         HostLine.Offer o = HostLine.Offer.IDLE;
         try {
             o = h.slots.line().offerIdle(pool, pooled);
         } finally {
             if (o == HostLine.Offer.IDLE) {
+                lease.idleHandle = handle;
+                lease.idleCloser = closer;
                 lease.idlePool = pool;
                 if (lease.transition(Lease.IN_USE, Lease.IDLE)) {
                     h.idle.incrementAndGet();
                 }
             } else {
                 // Handed over, or to be closed by the caller (its close hook releases it in use).
-                lease.idleHandle = null;
-                lease.idleCloser = null;
-                lease.idlePool = null;
                 if (o == HostLine.Offer.HANDED_OVER) {
                     h.handOvers.increment();
                 } else {
@@ -455,7 +522,7 @@ public final class Governor {
         endAwait(); // a reservation left over (its request never reached the end hook) is not kept
         HostLine line = h.slots.line();
         if (line.tryAcquireNow()) {
-            reserved.set(new Reservation(h, null));
+            reserve(h);
             return null;
         }
         if (!waitPolicy.mayWait(null, true)) {
@@ -478,28 +545,47 @@ public final class Governor {
         long start = System.nanoTime();
         Object got = line.awaitConnection(pool, start + budget);
         long waited = System.nanoTime() - start;
-        h.waitNanos.add(waited);
         if (got == HostLine.Admission.SLOT) {
-            reserved.set(new Reservation(h, null));
+            reserve(h); // first: nothing below may strand the slot
+            h.waitNanos.add(waited);
             listener.queueWaitEnded(h, waited, true);
             return null;
         }
+        if (!(got instanceof HostLine.Admission)) {
+            // A connection handed over holds its slot: it must reach the caller whatever fails
+            // below, or nothing but the garbage collector would give it back (as a false leak).
+            try {
+                h.waitNanos.add(waited);
+            } catch (Throwable t) {
+                // a counter's allocation failed: the connection matters more than the statistic
+            }
+            listener.queueWaitEnded(h, waited, true);
+            return got;
+        }
+        h.waitNanos.add(waited);
         if (got == HostLine.Admission.INTERRUPTED) {
             reserved.set(new Reservation(h, refused(refusal(h, Refusal.Reason.INTERRUPTED,
                     TimeUnit.NANOSECONDS.toMillis(waited), 0))));
             return null;
         }
-        if (got instanceof HostLine.Admission) { // TIMEOUT (the line is never FULL: we check first)
-            h.queueTimeouts.increment();
-            Refusal timedOut = refusal(h, Refusal.Reason.TIMED_OUT, TimeUnit.NANOSECONDS.toMillis(waited),
-                    callerBound ? timeoutMillis : 0);
-            listener.queueTimedOut(h, timedOut);
-            listener.queueWaitEnded(h, waited, false);
-            reserved.set(new Reservation(h, refused(timedOut)));
-            return null;
+        // TIMEOUT (the line is never FULL: we check first)
+        h.queueTimeouts.increment();
+        Refusal timedOut = refusal(h, Refusal.Reason.TIMED_OUT, TimeUnit.NANOSECONDS.toMillis(waited),
+                callerBound ? timeoutMillis : 0);
+        listener.queueTimedOut(h, timedOut);
+        listener.queueWaitEnded(h, waited, false);
+        reserved.set(new Reservation(h, refused(timedOut)));
+        return null;
+    }
+
+    /** Keeps the slot just taken for the connect that follows on this thread, or gives it back. */
+    private void reserve(HostState h) {
+        try {
+            reserved.set(new Reservation(h, null));
+        } catch (Throwable t) {
+            h.slots.release(); // no reservation, so no endAwait or connect would ever give it back
+            throw t;
         }
-        listener.queueWaitEnded(h, waited, true);
-        return got;
     }
 
     /** The request that called {@link #awaitConnection} has its connection: give back an unused slot. */
@@ -534,7 +620,7 @@ public final class Governor {
             r.host.slots.release();
             return null;
         }
-        track(connection, r.host, residue).unconnected = true;
+        track(connection, r.host, residue, true); // gives the slot back itself if it fails
         return null;
     }
 
@@ -724,23 +810,28 @@ public final class Governor {
                 return false;
             }
         } while (!lease.transition(s, Lease.RELEASED));
+        // This call, and only this one, gives the slot back: nothing after the compare-and-set
+        // may keep it from doing so, and no callback runs before the slot is back.
         HostState h = lease.host;
-        if (s == Lease.IDLE) {
-            h.idle.decrementAndGet();
+        try {
+            if (s == Lease.IDLE) {
+                h.idle.decrementAndGet();
+            }
+            lease.idleHandle = null;
+            lease.idleCloser = null;
+            lease.idlePool = null;
+            lease.residue = null;
+            leases.remove(lease);
+            h.leases.remove(lease);
+            lease.clear();
+        } finally {
+            h.open.decrementAndGet();
+            h.slots.release();
         }
-        lease.idleHandle = null;
-        lease.idleCloser = null;
-        lease.idlePool = null;
-        lease.residue = null;
         Borrow b = lease.borrow;
         if (b != null) {
             endBorrow(b); // lease.borrow stays: a leak report of this lease still names its borrower
         }
-        leases.remove(lease);
-        h.leases.remove(lease);
-        lease.clear();
-        h.open.decrementAndGet();
-        h.slots.release();
         return true;
     }
 
@@ -1039,6 +1130,11 @@ public final class Governor {
         return leases.size();
     }
 
+    /** Exceptions the {@link Listener} threw, caught and dropped: logging or JMX failed, accounting did not. */
+    public long listenerFailures() {
+        return listenerFailures.get();
+    }
+
     public long queueTimeoutMillis() {
         return TimeUnit.NANOSECONDS.toMillis(queueTimeoutNanos);
     }
@@ -1070,7 +1166,12 @@ public final class Governor {
 
     /** The exception a refused connect throws instead of connecting. */
     private IOException refused(Refusal r) {
-        String message = wording.message(r);
+        String message;
+        try {
+            message = wording.message(r);
+        } catch (Throwable t) {
+            message = r.toString(); // the refusal stands; only its words failed
+        }
         return r.reason() == Refusal.Reason.INTERRUPTED ? new InterruptedIOException(message)
                 : new ConnectionLimitException(message, r.host().host(), r.host().port(), r.limit(), r.waitedMillis());
     }
@@ -1084,5 +1185,123 @@ public final class Governor {
         int limit = f == null || h.limit() <= 0 ? capLimit : Math.min(h.limit(), capLimit);
         return new Refusal(reason, h.key(), cap, limit, h.limit(), capLimit, f == null ? 0 : Math.max(0, f.fleetInUse()),
                 f == null ? 0 : f.inUse(), h.slots.queued(), queueMax, waitedMillis, callerTimeoutMillis);
+    }
+
+    /**
+     * The listener behind a guard. Listeners log and register MBeans; whatever they throw (a
+     * {@code RuntimeException}, an {@code OutOfMemoryError} building a log line, a
+     * {@code StackOverflowError} on a deep stack) must neither reach the application nor cut short
+     * the accounting around the call: a callback that threw after a slot was recorded made the
+     * connect look ungoverned (so its failure released nothing and looked like a leak later), and
+     * one inside a release left the slot taken for good. So every callback is caught, counted and
+     * dropped here.
+     */
+    private static final class GuardedListener implements Listener {
+        private final Listener delegate;
+        private final AtomicLong failures;
+
+        GuardedListener(Listener delegate, AtomicLong failures) {
+            this.delegate = delegate;
+            this.failures = failures;
+        }
+
+        private void failed(String callback, Throwable error) {
+            try {
+                failures.incrementAndGet();
+                delegate.listenerFailed(callback, error);
+            } catch (Throwable ignored) {
+                // it failed again (a StackOverflowError still on the way, no memory to log): dropped
+            }
+        }
+
+        @Override
+        public void hostAdded(HostState host) {
+            try {
+                delegate.hostAdded(host);
+            } catch (Throwable t) {
+                failed("hostAdded", t);
+            }
+        }
+
+        @Override
+        public void leaked(HostState host, Lease lease, long ageMillis) {
+            try {
+                delegate.leaked(host, lease, ageMillis);
+            } catch (Throwable t) {
+                failed("leaked", t);
+            }
+        }
+
+        @Override
+        public void queueTimedOut(HostState host, Refusal refusal) {
+            try {
+                delegate.queueTimedOut(host, refusal);
+            } catch (Throwable t) {
+                failed("queueTimedOut", t);
+            }
+        }
+
+        @Override
+        public void queueWaitEnded(HostState host, long waitedNanos, boolean acquired) {
+            try {
+                delegate.queueWaitEnded(host, waitedNanos, acquired);
+            } catch (Throwable t) {
+                failed("queueWaitEnded", t);
+            }
+        }
+
+        @Override
+        public void queueFull(HostState host, Refusal refusal) {
+            try {
+                delegate.queueFull(host, refusal);
+            } catch (Throwable t) {
+                failed("queueFull", t);
+            }
+        }
+
+        @Override
+        public void ungoverned(HostState host, String threadName) {
+            try {
+                delegate.ungoverned(host, threadName);
+            } catch (Throwable t) {
+                failed("ungoverned", t);
+            }
+        }
+
+        @Override
+        public void reclaimFailed(HostState host, Throwable error) {
+            try {
+                delegate.reclaimFailed(host, error);
+            } catch (Throwable t) {
+                failed("reclaimFailed", t);
+            }
+        }
+
+        @Override
+        public void leakSuspected(HostState host, Borrow borrow, long heldMillis, long idleMillis) {
+            try {
+                delegate.leakSuspected(host, borrow, heldMillis, idleMillis);
+            } catch (Throwable t) {
+                failed("leakSuspected", t);
+            }
+        }
+
+        @Override
+        public void leakReturned(HostState host, Borrow borrow, long heldMillis) {
+            try {
+                delegate.leakReturned(host, borrow, heldMillis);
+            } catch (Throwable t) {
+                failed("leakReturned", t);
+            }
+        }
+
+        @Override
+        public void handleLeaked(HostState host, Borrow borrow, long heldMillis, boolean retired) {
+            try {
+                delegate.handleLeaked(host, borrow, heldMillis, retired);
+            } catch (Throwable t) {
+                failed("handleLeaked", t);
+            }
+        }
     }
 }

@@ -184,8 +184,9 @@ public final class HostState {
         return true;
     }
 
-    void recordOpen() {
-        int now = open.incrementAndGet();
+    /** Raises the peak to what is open now. */
+    void recordPeak() {
+        int now = open.get();
         int peak;
         while (now > (peak = peakOpen.get())) {
             if (peakOpen.compareAndSet(peak, now)) {

@@ -354,6 +354,11 @@ public final class Sentences {
                 + "), so its idle connections are not reclaimed and its leaks not reported: " + t;
     }
 
+    public static String listenerFailed(String callback, Throwable error) {
+        return "connguard: internal error reporting " + callback
+                + "; connection accounting is unaffected (reported once): " + error;
+    }
+
     public static String internalError(String where, Throwable error) {
         return "connguard: internal error in " + where + "; the connection proceeds ungoverned (reported once): " + error;
     }

@@ -554,6 +554,28 @@ public final class HostLine {
     }
 
     private void link(Waiter w) {
+        // The pool's queue first, before the waiter is anywhere in the line: finding it runs the
+        // pool key's hashCode and equals (a client's object) and may allocate, and if that throws
+        // the line must be as it was. A waiter left half linked (the head, but not queued) made
+        // every later connect wait behind it, and the slot granted to it was never given back.
+        PoolQueue q = null;
+        if (w.pool != null) {
+            boolean created = false;
+            try {
+                q = pools.get(w.pool);
+                if (q == null) {
+                    q = new PoolQueue();
+                    created = true;
+                    pools.put(w.pool, q);
+                }
+            } catch (Throwable t) {
+                if (created) {
+                    forget(w.pool, q); // an empty queue would say the pool has a waiter
+                }
+                throw t;
+            }
+        }
+        // Only field writes from here on.
         w.prev = tail;
         w.next = null;
         if (tail == null) {
@@ -563,12 +585,7 @@ public final class HostLine {
             tail.next = w;
         }
         tail = w;
-        if (w.pool != null) {
-            PoolQueue q = pools.get(w.pool);
-            if (q == null) {
-                q = new PoolQueue();
-                pools.put(w.pool, q);
-            }
+        if (q != null) {
             w.poolPrev = q.last;
             w.poolNext = null;
             if (q.last == null) {
@@ -583,6 +600,14 @@ public final class HostLine {
         queuedNow = ++queued;
         if (queued > peakQueued) {
             peakQueued = queued;
+        }
+    }
+
+    private void forget(Object pool, PoolQueue q) {
+        try {
+            pools.remove(pool, q);
+        } catch (Throwable ignored) {
+            // the key's hashCode threw again: then put never stored it either
         }
     }
 
