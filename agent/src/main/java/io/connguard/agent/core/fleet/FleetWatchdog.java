@@ -77,7 +77,7 @@ final class FleetWatchdog implements FleetBackend {
     private <T> T call(Callable<T> task) throws Exception {
         FutureTask<?> last = inFlight;
         if (last != null && !last.isDone()) {
-            throw new Unanswered(backend.describe() + " has not answered a call for "
+            throw new Unanswered("a call has had no answer for "
                     + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - inFlightSinceNanos) + " ms");
         }
         FutureTask<T> call = new FutureTask<>(task);
@@ -87,8 +87,7 @@ final class FleetWatchdog implements FleetBackend {
         try {
             return call.get(boundNanos, TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            throw new Unanswered(backend.describe() + " did not answer within "
-                    + TimeUnit.NANOSECONDS.toMillis(boundNanos) + " ms");
+            throw new Unanswered("no answer within " + TimeUnit.NANOSECONDS.toMillis(boundNanos) + " ms");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof Exception) {

@@ -91,7 +91,7 @@ class FleetWatchdogTest {
         assertThat(tookMillis).as("time to the first connect with the store stuck (bound %s ms)", BOUND_MILLIS)
                 .isLessThan(BOUND_MILLIS + 1_000);
         assertThat(c.down()).isTrue();
-        assertThat(fallbackCause.get()).hasMessageContaining("did not answer within " + BOUND_MILLIS + " ms");
+        assertThat(fallbackCause.get()).hasMessageContaining("no answer within " + BOUND_MILLIS + " ms");
         FleetHost host = g.host("harbor", 443).fleet();
         assertThat(host.fleetMode()).isFalse();
         // The fallback cap holds: 2 open, none free.
