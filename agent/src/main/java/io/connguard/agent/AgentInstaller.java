@@ -55,11 +55,13 @@ final class AgentInstaller {
         SlotStore store = new LocalSlotStore(TimeUnit.MILLISECONDS.toNanos(config.reclaimSettleMillis()));
         FleetCoordinator fleet = null;
         if (config.fleetEnabled()) {
-            // Nothing here talks to Redis: the coordinator's thread starts with the first connect to a
-            // fleet-capped host, and it connects to Redis then.
+            // Nothing here talks to Redis, reads a resource or asks for randomness: the coordinator's
+            // thread starts with the first connect to a fleet-capped host, and its call thread
+            // connects to Redis then; each call is bounded (FLEET_CALL_BOUND_MILLIS).
             fleet = new FleetCoordinator(new RedisFleetBackend(config.fleetRedis(), config.fleetName(),
                     config.fleetLeaseMillis()), config.fleetFallbackLimit(), config.fleetLeaseMillis(),
-                    events, AgentInstaller::fleetThread);
+                    events, r -> agentThread(r, "connguard-fleet"), r -> agentThread(r, "connguard-fleet-call"),
+                    FLEET_CALL_BOUND_MILLIS);
             store = new FleetSlotStore(store, config::fleetLimitFor, fleet);
             FleetCoordinator stopping = fleet;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> stopping.stop(1_500), "connguard-fleet-release"));
@@ -94,9 +96,16 @@ final class AgentInstaller {
         return true;
     }
 
-    private static Thread fleetThread(Runnable r) {
-        Thread t = new Thread(r, "connguard-fleet");
+    /**
+     * How long the fleet thread waits for one Redis call (name lookup, connect, handshake and
+     * reply) before it falls back without it.
+     */
+    static final long FLEET_CALL_BOUND_MILLIS = 2_000;
+
+    private static Thread agentThread(Runnable r, String name) {
+        Thread t = new Thread(r, name);
         t.setDaemon(true);
+        t.setContextClassLoader(null); // started on an application thread: never pin its class loader
         return t;
     }
 

@@ -26,7 +26,8 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>Crash-safe: each exchange renews this JVM's lease; the thread exchanges at least every
  *       lease/3 while it holds permits. A JVM that dies stops renewing and the store drops its
  *       permits when its lease runs out.</li>
- *   <li>Fallback: an exchange that fails (the store enforces a short timeout) switches every
+ *   <li>Fallback: an exchange that fails, or does not answer within the {@link FleetWatchdog}'s
+ *       bound (2 s by default; the thread does not wait for it any longer), switches every
  *       destination to the local fallback cap at once: waiting connects go on at the fallback cap
  *       instead of waiting on the store. Every {@link #PROBE_NANOS} the thread tries again; when an
  *       exchange succeeds the destination re-claims the permits its open connections hold and is
@@ -57,7 +58,7 @@ public final class FleetCoordinator {
         }
     }
 
-    private final FleetBackend backend;
+    private final FleetWatchdog backend;
     private final int fallbackLimit;
     private final long leaseNanos;
     private final Events events;
@@ -73,12 +74,25 @@ public final class FleetCoordinator {
     private volatile long lastSyncNanos = -1;
 
     /**
-     * @param threads makes the coordinator's thread; the agent's threads are never governed, so the
-     *                store's own connections are never capped
+     * A coordinator whose store calls run on a thread of {@code threads} too, each bounded by
+     * {@link FleetWatchdog#DEFAULT_BOUND_MILLIS}.
      */
     public FleetCoordinator(FleetBackend backend, int fallbackLimit, long leaseMillis, Events events,
                             ThreadFactory threads) {
-        this.backend = backend;
+        this(backend, fallbackLimit, leaseMillis, events, threads, threads, FleetWatchdog.DEFAULT_BOUND_MILLIS);
+    }
+
+    /**
+     * @param threads       makes the coordinator's thread; the agent's threads are never governed, so
+     *                      the store's own connections are never capped
+     * @param callThreads   makes the thread each store call runs on (one at a time, see
+     *                      {@link FleetWatchdog})
+     * @param callBoundMillis how long the coordinator waits for a store call before it falls back
+     *                      without it
+     */
+    public FleetCoordinator(FleetBackend backend, int fallbackLimit, long leaseMillis, Events events,
+                            ThreadFactory threads, ThreadFactory callThreads, long callBoundMillis) {
+        this.backend = new FleetWatchdog(backend, callBoundMillis, callThreads);
         this.fallbackLimit = fallbackLimit;
         this.leaseNanos = TimeUnit.MILLISECONDS.toNanos(leaseMillis);
         this.events = events;
@@ -259,6 +273,7 @@ public final class FleetCoordinator {
             LockSupport.parkNanos(this, sleep);
         }
         releaseAll();
+        backend.shutdown();
         // Connects made after this (other shutdown hooks) go on at the fallback cap, not into a dead line.
         for (FleetHost f : hosts) {
             if (f.fleetMode) {

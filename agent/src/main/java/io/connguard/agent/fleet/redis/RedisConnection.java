@@ -16,7 +16,7 @@ import javax.net.ssl.SSLSocketFactory;
 
 /**
  * One Jedis connection to the fleet's Redis, over an {@link AgentSocket} (so the agent never
- * governs it), with connect and reply timeouts, TLS for {@code rediss://} with host name
+ * governs it), with a bounded name lookup ({@link BoundedResolver}), connect and reply timeouts, TLS for {@code rediss://} with host name
  * verification, and the permit script loaded once ({@code EVALSHA}, reloaded after a
  * {@code NOSCRIPT}, e.g. when Redis restarted).
  */
@@ -31,13 +31,21 @@ final class RedisConnection implements AutoCloseable {
         this.script = script;
     }
 
-    static RedisConnection open(RedisUrl url, int timeoutMillis, String script) {
+    /**
+     * Connects; every step is bounded: the name lookup by {@code resolveMillis}, the TCP connect and
+     * each reply (TLS handshake, AUTH, SELECT, CLIENT SETNAME, later every command) by
+     * {@code timeoutMillis}.
+     */
+    static RedisConnection open(RedisUrl url, int timeoutMillis, BoundedResolver resolver, int resolveMillis,
+                                String script) {
         JedisSocketFactory sockets = () -> {
             Socket socket = new AgentSocket();
             try {
                 socket.setTcpNoDelay(true);
                 socket.setKeepAlive(true);
-                socket.connect(new InetSocketAddress(url.host(), url.port()), timeoutMillis);
+                // Never an unresolved InetSocketAddress: its constructor would resolve without a bound.
+                InetSocketAddress address = new InetSocketAddress(resolver.resolve(url.host(), resolveMillis), url.port());
+                socket.connect(address, timeoutMillis);
                 socket.setSoTimeout(timeoutMillis);
                 if (!url.tls()) {
                     return socket;

@@ -16,20 +16,24 @@ import java.util.UUID;
  * decides anything. Per destination and fleet, five keys share one hash tag
  * ({@code {connguard:<fleet>:<host>:<port>}}), so Redis Cluster keeps them on one node.
  *
- * <p>Only the coordinator's thread calls {@link #sync}; the connection is made on first use and
+ * <p>One thread at a time calls {@link #sync} (the coordinator's call thread); the connection is made on first use and
  * again after any failure, so this class loads no Redis client class until fleet mode is used.
  */
 public final class RedisFleetBackend implements FleetBackend {
 
     /** Connect and reply timeout of every Redis call: a slower Redis counts as unreachable. */
     public static final int TIMEOUT_MILLIS = 500;
+    /** How long the Redis host's name may take to resolve. */
+    public static final int RESOLVE_TIMEOUT_MILLIS = 1_000;
 
     private final RedisUrl url;
     private final String fleet;
     private final long leaseMillis;
     private final long ticketLeaseMillis;
-    private final String holder;
-    private final String script;
+    private final BoundedResolver resolver = BoundedResolver.system();
+    // Made on first use, on the fleet's call thread: never in premain.
+    private String holder;
+    private String script;
     private RedisConnection connection;
 
     public RedisFleetBackend(RedisUrl url, String fleet, long leaseMillis) {
@@ -38,8 +42,6 @@ public final class RedisFleetBackend implements FleetBackend {
         this.leaseMillis = leaseMillis;
         // A waiting JVM exchanges every few tens of milliseconds; its tickets outlive a missed exchange or two.
         this.ticketLeaseMillis = Math.max(1_000, Math.min(leaseMillis, 5_000));
-        this.holder = ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
-        this.script = readScript();
     }
 
     private static String readScript() {
@@ -53,8 +55,11 @@ public final class RedisFleetBackend implements FleetBackend {
         }
     }
 
-    /** This JVM's name in Redis: its pid and a random part, never reused. */
-    public String holder() {
+    /** This JVM's name in Redis: its pid and a random part, never reused (the call thread only). */
+    private String holder() {
+        if (holder == null) {
+            holder = ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+        }
         return holder;
     }
 
@@ -62,14 +67,17 @@ public final class RedisFleetBackend implements FleetBackend {
     public Sync sync(HostKey host, int cap, int held, int pending, int extra) throws Exception {
         String tag = "{connguard:" + fleet + ":" + host.host() + ":" + host.port() + "}:";
         List<String> keys = List.of(tag + "holders", tag + "counts", tag + "queue", tag + "waiters", tag + "meta");
-        List<String> args = List.of(holder, Integer.toString(cap), Long.toString(leaseMillis),
+        List<String> args = List.of(holder(), Integer.toString(cap), Long.toString(leaseMillis),
                 Long.toString(ticketLeaseMillis), Integer.toString(held), Integer.toString(pending),
                 Integer.toString(extra));
         RedisConnection c = connection;
         long[] r;
         try {
             if (c == null) {
-                c = RedisConnection.open(url, TIMEOUT_MILLIS, script);
+                if (script == null) {
+                    script = readScript();
+                }
+                c = RedisConnection.open(url, TIMEOUT_MILLIS, resolver, RESOLVE_TIMEOUT_MILLIS, script);
                 connection = c;
             }
             r = c.run(keys, args);
