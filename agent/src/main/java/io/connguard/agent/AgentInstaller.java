@@ -16,8 +16,9 @@ import io.connguard.agent.instrument.socket.SocketModule;
 import io.connguard.agent.jmx.JmxRegistrar;
 import io.connguard.agent.log.AgentLog;
 import io.connguard.agent.metrics.MetricsHub;
-import io.connguard.agent.text.Sentences;
 import io.connguard.agent.retry.Retries;
+import io.connguard.agent.text.Sentences;
+import io.connguard.agent.threads.AgentThreads;
 import io.connguard.bootstrap.ConnGuardHooks;
 
 import java.lang.instrument.Instrumentation;
@@ -103,10 +104,7 @@ final class AgentInstaller {
     static final long FLEET_CALL_BOUND_MILLIS = 2_000;
 
     private static Thread agentThread(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        t.setContextClassLoader(null); // started on an application thread: never pin its class loader
-        return t;
+        return AgentThreads.create(name, r); // started on an application thread: never pin its class loader
     }
 
     /**

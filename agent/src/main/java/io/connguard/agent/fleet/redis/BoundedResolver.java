@@ -1,5 +1,7 @@
 package io.connguard.agent.fleet.redis;
 
+import io.connguard.agent.threads.AgentThreads;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.SocketTimeoutException;
@@ -39,12 +41,7 @@ final class BoundedResolver {
 
     /** The system resolver, on daemon threads named {@code connguard-fleet-resolve}. */
     static BoundedResolver system() {
-        return new BoundedResolver(InetAddress::getByName, r -> {
-            Thread t = new Thread(r, "connguard-fleet-resolve");
-            t.setDaemon(true);
-            t.setContextClassLoader(null);
-            return t;
-        });
+        return new BoundedResolver(InetAddress::getByName, r -> AgentThreads.create("connguard-fleet-resolve", r));
     }
 
     /**
