@@ -163,6 +163,18 @@ final class HookBridge extends HookHandler {
     }
 
     @Override
+    public void clientClosing(int client, Object clientObject) {
+        PoolAdapter pool = pool(client);
+        if (pool != null) {
+            try {
+                pool.clientClosing(clientObject);
+            } catch (Throwable t) {
+                cannotSeeInside(client, clientObject, t);
+            }
+        }
+    }
+
+    @Override
     public void poolLeasing(int client, Object poolObject) {
         PoolAdapter pool = pool(client);
         if (pool != null) {

@@ -163,6 +163,15 @@ public final class ConnGuardHooks {
         }
     }
 
+    public static void clientClosing(int client, Object clientObject) {
+        HookHandler h = handler;
+        try {
+            h.clientClosing(client, clientObject);
+        } catch (Throwable t) {
+            report(h, "clientClosing", t);
+        }
+    }
+
     public static void poolLeasing(int client, Object poolObject) {
         HookHandler h = handler;
         try {

@@ -118,6 +118,10 @@ public abstract class HookHandler {
     public void poolLeasing(int client, Object poolObject) {
     }
 
+    /** The application is shutting down {@code client} (its pool closes its connections next). */
+    public void clientClosing(int client, Object clientObject) {
+    }
+
     /** Bytes were read from or written to a socket or channel. On every read and write: must be cheap. */
     public void activity(Object connection) {
     }

@@ -932,6 +932,27 @@ public final class Governor {
         }
     }
 
+    /**
+     * A pool is about to close its connections (its client shuts down): its idle connections
+     * whose host has waiters are reclaimed now, on this thread, through their closers (which may
+     * let the server close first), rather than closed all at once where nobody may wait.
+     *
+     * @param inPool whether a lease's {@code idlePool} (as given to {@link #offerIdle}) is that pool's
+     * @return how many were reclaimed
+     */
+    public int reclaimClosingPool(java.util.function.Predicate<Object> inPool) {
+        int n = 0;
+        for (Lease l : leases.values()) {
+            HostState h = l.host;
+            Object pool = l.idlePool;
+            if (l.state() == Lease.IDLE && pool != null && inPool.test(pool)
+                    && (h.waiting.get() > 0 || h.slots.queued() > 0) && reclaim(h, l)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Whether this thread may wait (it is no event loop a client module knows). */
     public boolean mayWaitHere() {
         return waitPolicy.mayWait(null, true);

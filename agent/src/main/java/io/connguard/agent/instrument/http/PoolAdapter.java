@@ -36,6 +36,10 @@ public abstract class PoolAdapter {
     /** The pool lent a connection to the application (see {@code HookHandler.pooledBorrowed}). */
     public abstract void borrowed(Object key, Object pooled, Object handle) throws Throwable;
 
+    /** The application is shutting {@code client} down, on its own thread; only pools that need it look. */
+    public void clientClosing(Object client) throws Throwable {
+    }
+
     /** The current thread is about to lease from {@code pool}; only pools that need it look. */
     public void leasing(Object pool) {
     }

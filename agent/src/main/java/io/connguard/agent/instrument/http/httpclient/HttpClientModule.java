@@ -45,7 +45,8 @@ public final class HttpClientModule implements ClientModule {
                 HttpClientHandOverInstrumentation.http2Upgrade(),
                 HttpClientHandOverInstrumentation.webSocket(),
                 // Retries of refused connects and responses.
-                new HttpClientRetryInstrumentation());
+                new HttpClientRetryInstrumentation(),
+                new HttpClientShutdownInstrumentation());
     }
 
     /** Its pooled connections' channels, close and exchanges ({@code jdk.internal.net.http}). */

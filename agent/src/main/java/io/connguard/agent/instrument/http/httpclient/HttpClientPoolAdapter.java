@@ -43,6 +43,7 @@ final class HttpClientPoolAdapter extends PoolAdapter {
     private static volatile MethodHandle isSecure;
     private static volatile MethodHandle proxy;
     private static volatile MethodHandle address;
+    private static volatile VarHandle connections;
 
     private final PoolKind kind = new PoolKind(HttpClientModule.NAME,
             (key, pooled) -> key == null ? null : channel(key), null);
@@ -237,6 +238,29 @@ final class HttpClientPoolAdapter extends PoolAdapter {
             }
         }
         closeHttpConnection(pooled);
+    }
+
+    /**
+     * {@code HttpClientImpl.shutdown()} on the application's thread (JDK 21+): its pool's idle
+     * connections whose host has waiters are reclaimed now, each closed after the server (see
+     * {@link #reclaim}), not all at once by the client's selector thread.
+     */
+    @Override
+    public void clientClosing(Object client) throws Throwable {
+        if (!governor.mayWaitHere()) {
+            return;
+        }
+        VarHandle h = connections;
+        if (h == null) {
+            h = MethodHandles.privateLookupIn(client.getClass(), MethodHandles.lookup())
+                    .findVarHandle(client.getClass(), "connections",
+                            Class.forName("jdk.internal.net.http.ConnectionPool", false, client.getClass().getClassLoader()));
+            connections = h;
+        }
+        Object pool = h.get(client);
+        if (pool != null) {
+            governor.reclaimClosingPool(p -> p instanceof Route && ((Route) p).pool == pool);
+        }
     }
 
     /** {@code jdk.internal.net.http.HttpConnection.close()}: how the client itself closes a connection. */
