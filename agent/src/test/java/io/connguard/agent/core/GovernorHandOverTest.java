@@ -100,6 +100,37 @@ class GovernorHandOverTest {
     }
 
     @Test
+    void aClosingPoolHasItsIdleConnectionsReclaimedOnlyWhereOthersWait() throws Exception {
+        Governor g = governor(1, 5_000);
+        HostState h = g.host("h", 80);
+        Object pool = new Object();
+        Object other = new Object();
+        Object socket = new Object();
+        java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
+        assertThat(g.beforeConnect(socket, "h", 80, 0, true)).isSameAs(Governor.ACQUIRED);
+        g.idle(socket, socket, c -> closes.incrementAndGet());
+        assertThat(g.offerIdle(socket, pool, socket)).isEqualTo(HostLine.Offer.IDLE);
+
+        assertThat(g.reclaimClosingPool(p -> p == pool)).as("nobody waits: the pool closes it itself").isZero();
+
+        CompletableFuture<Object> waiter = CompletableFuture.supplyAsync(() -> {
+            Object got = g.awaitConnection("h", 80, other, 0);
+            g.endAwait();
+            return got;
+        });
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (h.slots.queued() == 0 && System.nanoTime() < until) {
+            Thread.sleep(1);
+        }
+        assertThat(g.reclaimClosingPool(p -> p == other)).as("another pool's idle connections are not touched").isZero();
+        assertThat(g.reclaimClosingPool(p -> p == pool)).isEqualTo(1);
+        assertThat(closes).hasValue(1);
+        g.closed(socket); // what the closer's close does through the close hook
+        assertThat(waiter.get(5, TimeUnit.SECONDS)).as("the waiter got the slot").isNull();
+        assertThat(h.reclaimed()).isEqualTo(1);
+    }
+
+    @Test
     void aSlotTakenForAPoolRequestIsUsedByItsConnectAndNotTakenTwice() {
         Governor g = governor(1, 100);
         assertThat(g.awaitConnection("h", 80, new Object(), 0)).isNull();
