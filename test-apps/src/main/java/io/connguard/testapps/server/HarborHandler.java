@@ -19,9 +19,7 @@ import org.eclipse.jetty.util.Callback;
  * A request is judged against the count at the moment it is handled: no grace, as Harbor and
  * nginx give none. A connection the client closed counts until the server has processed its FIN.
  *
- * <p>For experiments only, {@code graceMs} &gt; 0 lets an over-cap count persist that long before
- * a request is refused. Waiting never blocks a thread: the re-check and the delayed answer are
- * scheduled.
+ * <p>Waiting never blocks a thread: the delayed answer is scheduled.
  *
  * <p>Query parameters of an admitted request change its {@code 200} answer (the leak tests use them):
  * {@code bytes=N} sends an N-byte body instead of {@code bodyBytes}; {@code slowBodyMs=T&chunks=K}
@@ -34,7 +32,6 @@ final class HarborHandler extends Handler.Abstract {
     static final String REFUSAL_BODY = "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":"
             + "\"unauthorized: failed to acquire database connection: too many clients already\"}]}";
 
-    private static final long RECHECK_MS = 5;
     private static final int MAX_BODY_BYTES = 64 * 1024 * 1024;
     private static final int MAX_CHUNKS = 10_000;
     private static final long MAX_SLOW_BODY_MS = 600_000;
@@ -43,18 +40,16 @@ final class HarborHandler extends Handler.Abstract {
     private final ScheduledExecutorService scheduler;
     private final int cap;
     private final long delayMs;
-    private final long graceNanos;
     private final ByteBuffer body;
     /** The pattern bodies of other sizes ({@code bytes=N}) are sliced from; grown on demand. */
     private volatile ByteBuffer pattern;
     private final ByteBuffer refusal = ByteBuffer.wrap(REFUSAL_BODY.getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer();
 
-    HarborHandler(ConnectionStats stats, ScheduledExecutorService scheduler, int cap, long delayMs, long graceMs, int bodyBytes) {
+    HarborHandler(ConnectionStats stats, ScheduledExecutorService scheduler, int cap, long delayMs, int bodyBytes) {
         this.stats = stats;
         this.scheduler = scheduler;
         this.cap = cap;
         this.delayMs = delayMs;
-        this.graceNanos = TimeUnit.MILLISECONDS.toNanos(graceMs);
         byte[] bytes = new byte[bodyBytes];
         for (int i = 0; i < bytes.length; i++) {
             bytes[i] = (byte) ('a' + i % 26);
@@ -65,11 +60,6 @@ final class HarborHandler extends Handler.Abstract {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        admit(request, response, callback, System.nanoTime() + graceNanos);
-        return true;
-    }
-
-    private void admit(Request request, Response response, Callback callback, long graceDeadline) {
         try {
             int open = stats.counted();
             if (cap <= 0 || open <= cap) {
@@ -79,15 +69,14 @@ final class HarborHandler extends Handler.Abstract {
                 } else {
                     answerOk(request, response, callback);
                 }
-            } else if (System.nanoTime() - graceDeadline >= 0) {
+            } else {
                 stats.judgedAt(open);
                 refuse(request, response, callback);
-            } else {
-                scheduler.schedule(() -> admit(request, response, callback, graceDeadline), RECHECK_MS, TimeUnit.MILLISECONDS);
             }
         } catch (Throwable t) {
             callback.failed(t);
         }
+        return true;
     }
 
     private void answerOk(Request request, Response response, Callback callback) {

@@ -27,7 +27,7 @@ import io.connguard.testapps.common.Args;
  *
  * <pre>
  * java -cp connguard-test-apps.jar io.connguard.testapps.server.HarborLikeServer \
- *      [--port 0] [--cap 8] [--delay-ms 40] [--body-bytes 2048] [--admin-port 0] [--grace-ms 0]
+ *      [--port 0] [--cap 8] [--delay-ms 40] [--body-bytes 2048] [--admin-port 0]
  *      [--tls-keystore FILE.p12 --tls-password PW] [--ignore-stdin]
  * </pre>
  *
@@ -41,19 +41,19 @@ import io.connguard.testapps.common.Args;
 public final class HarborLikeServer {
 
     static final String USAGE = "HarborLikeServer [--port 0] [--cap 8] [--delay-ms 40] [--body-bytes 2048]"
-            + " [--admin-port 0] [--grace-ms 0] [--tls-keystore FILE.p12 --tls-password PW] [--ignore-stdin]";
+            + " [--admin-port 0] [--tls-keystore FILE.p12 --tls-password PW] [--ignore-stdin]";
 
     private final Server server;
     private final ServerConnector main;
     private final ServerConnector admin;
     private final ScheduledExecutorService scheduler;
 
-    HarborLikeServer(int port, int adminPort, int cap, long delayMs, long graceMs, int bodyBytes) {
-        this(port, adminPort, cap, delayMs, graceMs, bodyBytes, null, null);
+    HarborLikeServer(int port, int adminPort, int cap, long delayMs, int bodyBytes) {
+        this(port, adminPort, cap, delayMs, bodyBytes, null, null);
     }
 
     /** With a {@code tlsKeyStore} (PKCS12), the main connector speaks HTTPS (HTTP/1.1 over TLS). */
-    HarborLikeServer(int port, int adminPort, int cap, long delayMs, long graceMs, int bodyBytes,
+    HarborLikeServer(int port, int adminPort, int cap, long delayMs, int bodyBytes,
                      String tlsKeyStore, String tlsPassword) {
         QueuedThreadPool threads = new QueuedThreadPool(256, 8);
         threads.setName("harbor");
@@ -89,7 +89,7 @@ public final class HarborLikeServer {
             t.setDaemon(true);
             return t;
         });
-        Handler harbor = new HarborHandler(stats, scheduler, cap, delayMs, graceMs, bodyBytes);
+        Handler harbor = new HarborHandler(stats, scheduler, cap, delayMs, bodyBytes);
         Handler adminHandler = new AdminHandler(stats);
         Handler refusing = new RefusingHandler();
         server.setHandler(new Handler.Abstract() {
@@ -132,7 +132,7 @@ public final class HarborLikeServer {
         Args args;
         try {
             args = Args.parse(argv,
-                    Set.of("port", "cap", "delay-ms", "body-bytes", "admin-port", "grace-ms", "tls-keystore",
+                    Set.of("port", "cap", "delay-ms", "body-bytes", "admin-port", "tls-keystore",
                             "tls-password"),
                     Set.of("ignore-stdin"));
         } catch (Args.UsageException e) {
@@ -146,7 +146,6 @@ public final class HarborLikeServer {
                     args.integer("admin-port", 0, 0, 65535),
                     args.integer("cap", 8, 0, 1_000_000),
                     args.integer("delay-ms", 40, 0, 600_000),
-                    args.integer("grace-ms", 0, 0, 60_000),
                     args.integer("body-bytes", 2048, 0, 64 * 1024 * 1024),
                     args.string("tls-keystore", null),
                     args.string("tls-password", "changeit"));
